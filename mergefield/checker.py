@@ -1,0 +1,191 @@
+"""`check()`: every problem of a template's syntax and names, with a place and a suggestion.
+
+Compiling never rejects a name (SPEC section 2), so this is where a misspelt field, a resource
+the context cannot read, or a malformed token is reported, all at once and sorted by offset.
+Name diagnostics point at the resource or field name itself, not at the token's ``@``.  Codes:
+
+``syntax-error`` (error)
+    A malformed token, e.g. ``@{Lead:Phone`` (no ``}``).  Fix: complete the token as the message
+    says; in lax mode it would be sent verbatim.
+``unknown-resource`` (error)
+    ``@{Leed:FirstName,}``: "unknown resource "Leed"; did you mean Lead:FirstName?".  Fix: use
+    a resource of the catalog, or add yours with `Catalog.from_json`.
+``case-mismatch`` (error)
+    ``@{lead:firstname,}``: "unknown resource "lead"; did you mean Lead:FirstName? (names are
+    case-sensitive)"; the same for a field, e.g. ``@{Lead:mx_city,}`` beside the declared
+    ``mx_City``.  Fix: write the suggested spelling.
+``resource-not-allowed`` (error)
+    ``@{Lead:Phone,}`` in the ``menu`` context: "resource "Lead" is not allowed in the menu
+    context; allowed: Account, User".  Fix: use an allowed resource, or grant the resource to
+    the context in your catalog when LeadSquared really provides it there.
+``unknown-field`` (error)
+    ``@{Lead:FristName,}``: "unknown field "FristName" of Lead; did you mean Lead:FirstName?".
+    Fix: use a field of the catalog, an ``mx_`` Lead custom field, or declare the field.
+``missing-comma`` (warning)
+    ``@{User:EmailAddress}``: it works, but LeadSquared documents ``@{User:EmailAddress,}``, and
+    strict rendering fails when the value of a token without a comma is missing.  Fix: add the
+    comma, with a default after it if you have one.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from mergefield.catalog import DEFAULT_CATALOG, Catalog
+from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield.syntax import Token, scan
+
+__all__ = [
+    "CASE_MISMATCH",
+    "KINDS",
+    "MISSING_COMMA",
+    "RESOURCE_NOT_ALLOWED",
+    "SYNTAX_ERROR",
+    "UNKNOWN_FIELD",
+    "UNKNOWN_RESOURCE",
+    "check",
+]
+
+SYNTAX_ERROR = "syntax-error"
+"""Code of a malformed token."""
+UNKNOWN_RESOURCE = "unknown-resource"
+"""Code of a resource the catalog does not know."""
+CASE_MISMATCH = "case-mismatch"
+"""Code of a resource or field name that differs from a known one only in case."""
+RESOURCE_NOT_ALLOWED = "resource-not-allowed"
+"""Code of a known resource that the context does not allow."""
+UNKNOWN_FIELD = "unknown-field"
+"""Code of a field its resource does not have."""
+MISSING_COMMA = "missing-comma"
+"""Code of a token written without the comma of LeadSquared's documented form."""
+
+KINDS = ("url", "json", "form", "html", "text")
+"""The template kinds of SPEC section 4."""
+
+_BLANKS = " \t"
+
+
+class _Lines:
+    """Offsets to 1-based line and column, in log time: templates can be megabytes long."""
+
+    def __init__(self, source: str) -> None:
+        self.starts = [0]
+        at = source.find("\n")
+        while at != -1:
+            self.starts.append(at + 1)
+            at = source.find("\n", at + 1)
+
+    def place(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def _skip_blanks(source: str, at: int) -> int:
+    while at < len(source) and source[at] in _BLANKS:
+        at += 1
+    return at
+
+
+def _name_spans(source: str, token: Token) -> tuple[int, int]:
+    """The offsets of the resource name and of the (trimmed) field name inside ``token``."""
+    resource_at = _skip_blanks(source, token.start + 2)
+    colon = source.index(":", resource_at + len(token.resource))
+    return resource_at, _skip_blanks(source, colon + 1)
+
+
+def _suggestion(text: str | None) -> str:
+    return f"; did you mean {text}?" if text else ""
+
+
+def _differs_in_case(written: str, suggested: str) -> bool:
+    return written != suggested and written.casefold() == suggested.casefold()
+
+
+def _check_token(
+    source: str, token: Token, catalog: Catalog, context: str | None, lines: _Lines
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+
+    def report(code: str, severity: str, message: str, at: int, length: int) -> None:
+        line, column = lines.place(at)
+        found.append(Diagnostic(code, severity, message, line, column, at, at + length))
+
+    resource, field = token.resource, token.field
+    resource_at, field_at = _name_spans(source, token)
+    if resource not in catalog.resources():
+        hint = catalog.suggest(resource, field, context=context)
+        note = ""
+        if hint is None:
+            # The only close name may be one the context forbids; say so rather than nothing.
+            hint = catalog.suggest(resource, field)
+            if hint is not None and context is not None:
+                note = f" (not allowed in the {context} context)"
+        suggested = hint.partition(":")[0] if hint else ""
+        if _differs_in_case(resource, suggested):
+            code = CASE_MISMATCH
+            note += " (names are case-sensitive)"
+        else:
+            code = UNKNOWN_RESOURCE
+            if hint is None:
+                known = ", ".join(sorted(catalog.allowed_resources(context) & catalog.resources()))
+                note = f"; known resources: {known}" if known else ""
+        message = f'unknown resource "{resource}"{_suggestion(hint)}{note}'
+        report(code, ERROR, message, resource_at, len(resource))
+    else:
+        allowed = catalog.allowed_resources(context)
+        if resource not in allowed:
+            message = (
+                f'resource "{resource}" is not allowed in the {context} context; '
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+            report(RESOURCE_NOT_ALLOWED, ERROR, message, resource_at, len(resource))
+        if not catalog.is_declared(resource, field):
+            hint = catalog.suggest(resource, field)
+            if hint is not None or catalog.lookup(resource, field) is None:
+                suggested = hint.partition(":")[2] if hint else ""
+                code = CASE_MISMATCH if _differs_in_case(field, suggested) else UNKNOWN_FIELD
+                message = f'unknown field "{field}" of {resource}{_suggestion(hint)}'
+                if code == CASE_MISMATCH:
+                    message += " (names are case-sensitive)"
+                elif hint is None and resource == "Lead":
+                    message += "; Lead custom fields are written mx_<SchemaName>"
+                report(code, ERROR, message, field_at, len(field))
+    if token.default is None:
+        written = f"@{{{resource}:{field}}}"
+        message = (
+            f"{written} has no comma; LeadSquared documents @{{{resource}:{field},}}, and "
+            "strict rendering fails when a value without a fallback is missing"
+        )
+        report(MISSING_COMMA, WARNING, message, token.end - 1, 1)
+    return found
+
+
+def check(
+    source: str,
+    *,
+    context: str | None = None,
+    kind: str = "text",
+    catalog: Catalog | None = None,
+) -> list[Diagnostic]:
+    """Every syntax and name problem of ``source``, sorted by offset.
+
+    ``context`` is a name of `mergefield.catalog.CONTEXTS` or None (every resource of the
+    catalog is allowed); ``kind`` is one of `KINDS`; ``catalog`` defaults to
+    `DEFAULT_CATALOG`.  An unknown context or kind raises ValueError.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    if catalog is None:
+        catalog = DEFAULT_CATALOG
+    # Validates the context name even for a template without tokens.
+    catalog.allowed_resources(context)
+    tokens, errors = scan(source)
+    lines = _Lines(source)
+    found = [
+        Diagnostic(SYNTAX_ERROR, ERROR, err.message, err.line, err.column, err.offset, err.end)
+        for err in errors
+    ]
+    for token in tokens:
+        found.extend(_check_token(source, token, catalog, context, lines))
+    found.sort(key=lambda d: d.offset)
+    return found
