@@ -1,0 +1,102 @@
+"""Merge-field syntax: tokens with their spans, and the messages of malformed tokens.
+
+The scanning loop lives in the selected core (`_fast` or `_fast_py`); this module turns its
+tuples into `Token` objects and its failure codes into `TemplateSyntaxError`s that say what was
+expected, so both cores and the Lark reference share one wording (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import _core, _fast_py
+from .errors import TemplateSyntaxError
+
+__all__ = ["Token", "scan", "syntax_error", "tokenize"]
+
+ScanFunction = Callable[[str, bool], "tuple[list[_fast_py.TokenTuple], list[_fast_py.ErrorTuple]]"]
+
+# Long snippets are cut in messages; the caret block still shows the place.
+_SNIPPET = 32
+
+
+@dataclass(frozen=True)
+class Token:
+    """One well-formed merge field: ``@{resource:field,default}`` at ``source[start:end]``.
+
+    ``field`` is trimmed of blanks; ``default`` is ``None`` when the token has no comma and
+    ``""`` when the comma is followed directly by ``}``.
+    """
+
+    resource: str
+    field: str
+    default: str | None
+    start: int
+    end: int
+
+
+def _found(source: str, fail: int) -> str:
+    """Describe what stands where the token broke off (skipping blanks, which are allowed)."""
+    i = fail
+    while i < len(source) and source[i] in " \t":
+        i += 1
+    if i >= len(source):
+        return "end of input"
+    ch = source[i]
+    if ch in "\r\n":
+        return "a line break"
+    if not ch.isprintable():
+        return f"U+{ord(ch):04X}"
+    return f"`{ch}`"
+
+
+def _snippet(source: str, at: int, fail: int) -> str:
+    text = source[at:fail].rstrip(" \t")
+    if len(text) > _SNIPPET:
+        text = text[: _SNIPPET - 1] + "…"
+    return text
+
+
+def syntax_error(source: str, code: int, at: int, fail: int) -> TemplateSyntaxError:
+    """Build the error for a malformed token at ``at`` that broke off at ``fail``."""
+    found = _found(source, fail)
+    snippet = _snippet(source, at, fail)
+    if code == _fast_py.EXPECT_RESOURCE:
+        message = f"expected a resource name after `@{{`, found {found}"
+    elif code == _fast_py.EXPECT_COLON:
+        message = f"expected `:` after `{snippet}`, found {found}"
+    elif code == _fast_py.EXPECT_FIELD:
+        message = f"expected a field name after `{snippet}`, found {found}"
+    else:
+        message = f"expected `}}` to close `{snippet}`, found {found}"
+    return TemplateSyntaxError(message, source, at, fail)
+
+
+def scan(
+    source: str, *, scanner: ScanFunction | None = None
+) -> tuple[list[Token], list[TemplateSyntaxError]]:
+    """Every well-formed token of ``source`` and an error for every malformed one (lax rules).
+
+    ``scanner`` selects another implementation (the tests pass the Lark reference and both
+    cores); by default the selected core runs.
+    """
+    raw_tokens, raw_errors = (scanner or _core.core.scan)(source, False)
+    return (
+        [Token(*raw) for raw in raw_tokens],
+        [syntax_error(source, *raw) for raw in raw_errors],
+    )
+
+
+def tokenize(
+    source: str, *, strict: bool = False, scanner: ScanFunction | None = None
+) -> list[Token]:
+    """The tokens of ``source``; in strict mode the first malformed token raises.
+
+    Raises `TemplateSyntaxError` (strict mode only) pointing at the ``@`` of the first
+    malformed token, with what was expected there.
+    """
+    raw_tokens, raw_errors = (scanner or _core.core.scan)(source, strict)
+    if strict and raw_errors:
+        raise syntax_error(source, *raw_errors[0])
+    return [Token(*raw) for raw in raw_tokens]

@@ -1,0 +1,58 @@
+"""Shared fixtures: every public-API test can run against both cores (the propcache pattern).
+
+`core` is parametrized over the compiled core and its pure-Python twin and swaps the selected
+core for the duration of a test.  The compiled one is skipped only when it was never expected:
+with `MERGEFIELD_REQUIRE_EXTENSIONS=1` a missing extension fails instead, and with
+`MERGEFIELD_NO_EXTENSIONS=1` the run is about the pure core alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from mergefield import _core, _fast_py
+
+REQUIRE_EXTENSIONS = os.environ.get("MERGEFIELD_REQUIRE_EXTENSIONS", "") not in ("", "0")
+REPO = Path(__file__).resolve().parents[1]
+# shared/ stands beside the repository (in CI too: a fresh clone with a copy of shared/ next to it).
+SHARED = REPO.parent / "shared"
+
+
+def compiled_core() -> ModuleType | None:
+    """The compiled core, or None when it is not built or the run excludes it."""
+    if _core.NO_EXTENSIONS:
+        return None
+    try:
+        from mergefield import _fast
+    except ImportError:
+        if REQUIRE_EXTENSIONS:
+            raise
+        return None
+    return _fast
+
+
+CORES = {"cython": compiled_core(), "python": _fast_py}
+
+
+@pytest.fixture(params=["cython", "python"])
+def core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test with each core selected in turn; yields the core's name."""
+    module = CORES[request.param]
+    if module is None:
+        pytest.skip("the compiled core is not part of this run")
+    monkeypatch.setattr(_core, "core", module)
+    yield request.param
+
+
+@pytest.fixture(scope="session")
+def blns() -> list[str]:
+    """The Big List of Naughty Strings (MIT), read from shared/data."""
+    strings = json.loads((SHARED / "data" / "blns" / "blns.json").read_text(encoding="utf-8"))
+    assert len(strings) > 400
+    return [s for s in strings if isinstance(s, str)]
