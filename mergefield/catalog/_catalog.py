@@ -205,7 +205,9 @@ class Catalog:
         own fields and resources; pass ``Catalog()`` to start empty.  A fault raises
         `CatalogError` with the file's line and column for bad JSON, else the JSON pointer.
         """
-        if isinstance(path_or_mapping, Mapping):
+        data: object
+        if not isinstance(path_or_mapping, (str, os.PathLike)):
+            # Any other decoded value goes to the validator, which names what it got.
             source, data = "<mapping>", path_or_mapping
         else:
             source = os.fspath(path_or_mapping)
