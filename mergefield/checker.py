@@ -101,17 +101,16 @@ def _differs_in_case(written: str, suggested: str) -> bool:
     return written != suggested and written.casefold() == suggested.casefold()
 
 
-def _check_token(
-    source: str, token: Token, catalog: Catalog, context: str | None, lines: _Lines
-) -> list[Diagnostic]:
-    found: list[Diagnostic] = []
+# Which name of a token a problem is about: the resource or the field.
+_RESOURCE, _FIELD = 0, 1
+_Problem = tuple[str, str, int]  # code, message, _RESOURCE or _FIELD
 
-    def report(code: str, severity: str, message: str, at: int, length: int) -> None:
-        line, column = lines.place(at)
-        found.append(Diagnostic(code, severity, message, line, column, at, at + length))
 
-    resource, field = token.resource, token.field
-    resource_at, field_at = _name_spans(source, token)
+def _name_problems(
+    resource: str, field: str, catalog: Catalog, context: str | None, allowed: frozenset[str]
+) -> list[_Problem]:
+    """What is wrong with ``resource:field`` in ``context``, independent of where it stands."""
+    problems: list[_Problem] = []
     if resource not in catalog.resources():
         hint = catalog.suggest(resource, field, context=context)
         note = ""
@@ -127,37 +126,28 @@ def _check_token(
         else:
             code = UNKNOWN_RESOURCE
             if hint is None:
-                known = ", ".join(sorted(catalog.allowed_resources(context) & catalog.resources()))
+                known = ", ".join(sorted(allowed & catalog.resources()))
                 note = f"; known resources: {known}" if known else ""
         message = f'unknown resource "{resource}"{_suggestion(hint)}{note}'
-        report(code, ERROR, message, resource_at, len(resource))
-    else:
-        allowed = catalog.allowed_resources(context)
-        if resource not in allowed:
-            message = (
-                f'resource "{resource}" is not allowed in the {context} context; '
-                f"allowed: {', '.join(sorted(allowed))}"
-            )
-            report(RESOURCE_NOT_ALLOWED, ERROR, message, resource_at, len(resource))
-        if not catalog.is_declared(resource, field):
-            hint = catalog.suggest(resource, field)
-            if hint is not None or catalog.lookup(resource, field) is None:
-                suggested = hint.partition(":")[2] if hint else ""
-                code = CASE_MISMATCH if _differs_in_case(field, suggested) else UNKNOWN_FIELD
-                message = f'unknown field "{field}" of {resource}{_suggestion(hint)}'
-                if code == CASE_MISMATCH:
-                    message += " (names are case-sensitive)"
-                elif hint is None and resource == "Lead":
-                    message += "; Lead custom fields are written mx_<SchemaName>"
-                report(code, ERROR, message, field_at, len(field))
-    if token.default is None:
-        written = f"@{{{resource}:{field}}}"
+        return [(code, message, _RESOURCE)]
+    if resource not in allowed:
         message = (
-            f"{written} has no comma; LeadSquared documents @{{{resource}:{field},}}, and "
-            "strict rendering fails when a value without a fallback is missing"
+            f'resource "{resource}" is not allowed in the {context} context; '
+            f"allowed: {', '.join(sorted(allowed))}"
         )
-        report(MISSING_COMMA, WARNING, message, token.end - 1, 1)
-    return found
+        problems.append((RESOURCE_NOT_ALLOWED, message, _RESOURCE))
+    if not catalog.is_declared(resource, field):
+        hint = catalog.suggest(resource, field)
+        if hint is not None or catalog.lookup(resource, field) is None:
+            suggested = hint.partition(":")[2] if hint else ""
+            code = CASE_MISMATCH if _differs_in_case(field, suggested) else UNKNOWN_FIELD
+            message = f'unknown field "{field}" of {resource}{_suggestion(hint)}'
+            if code == CASE_MISMATCH:
+                message += " (names are case-sensitive)"
+            elif hint is None and resource == "Lead":
+                message += "; Lead custom fields are written mx_<SchemaName>"
+            problems.append((code, message, _FIELD))
+    return problems
 
 
 def check(
@@ -177,15 +167,37 @@ def check(
         raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     if catalog is None:
         catalog = DEFAULT_CATALOG
-    # Validates the context name even for a template without tokens.
-    catalog.allowed_resources(context)
+    # Raises for an unknown context even when the template has no tokens.
+    allowed = catalog.allowed_resources(context)
     tokens, errors = scan(source)
     lines = _Lines(source)
     found = [
         Diagnostic(SYNTAX_ERROR, ERROR, err.message, err.line, err.column, err.offset, err.end)
         for err in errors
     ]
+    # Bulk templates repeat the same few names; suggestions (difflib) are worth computing once.
+    memo: dict[tuple[str, str], list[_Problem]] = {}
     for token in tokens:
-        found.extend(_check_token(source, token, catalog, context, lines))
+        resource, field = token.resource, token.field
+        problems = memo.get((resource, field))
+        if problems is None:
+            problems = _name_problems(resource, field, catalog, context, allowed)
+            memo[(resource, field)] = problems
+        if problems:
+            spans = _name_spans(source, token)
+            for code, message, part in problems:
+                at = spans[part]
+                length = len(resource) if part == _RESOURCE else len(field)
+                line, column = lines.place(at)
+                found.append(Diagnostic(code, ERROR, message, line, column, at, at + length))
+        if token.default is None:
+            at = token.end - 1
+            line, column = lines.place(at)
+            message = (
+                f"@{{{resource}:{field}}} has no comma; LeadSquared documents "
+                f"@{{{resource}:{field},}}, and strict rendering fails when a value without a "
+                "fallback is missing"
+            )
+            found.append(Diagnostic(MISSING_COMMA, WARNING, message, line, column, at, at + 1))
     found.sort(key=lambda d: d.offset)
     return found

@@ -52,12 +52,13 @@ class Catalog:
     an account's own definition of a field wins over the seed's.
     """
 
-    __slots__ = ("_by_resource", "_grants", "_index", "_specs")
+    __slots__ = ("_by_resource", "_grants", "_index", "_resources", "_specs")
 
     _specs: tuple[FieldSpec, ...]
     _grants: Mapping[str, frozenset[str]]
     _by_resource: Mapping[str, tuple[FieldSpec, ...]]
     _index: Mapping[tuple[str, str], FieldSpec]
+    _resources: frozenset[str]
 
     def __init__(
         self,
@@ -101,6 +102,7 @@ class Catalog:
             self, "_by_resource", MappingProxyType({r: tuple(s) for r, s in by_resource.items()})
         )
         object.__setattr__(self, "_index", MappingProxyType(index))
+        object.__setattr__(self, "_resources", frozenset(by_resource))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Catalog is immutable; use with_fields() or allow()")
@@ -150,7 +152,7 @@ class Catalog:
 
     def resources(self) -> frozenset[str]:
         """The names of every resource with at least one field."""
-        return frozenset(self._by_resource)
+        return self._resources
 
     def fields(self, resource: str) -> tuple[FieldSpec, ...]:
         """The declared fields of ``resource`` in declaration order; empty when unknown."""
