@@ -5,3 +5,10 @@ from ._fast_py import EXPECT_COLON as EXPECT_COLON
 from ._fast_py import EXPECT_FIELD as EXPECT_FIELD
 from ._fast_py import EXPECT_RESOURCE as EXPECT_RESOURCE
 from ._fast_py import scan as scan
+from ._fast_py import STEP_FORM as STEP_FORM
+from ._fast_py import STEP_HTML as STEP_HTML
+from ._fast_py import STEP_JSON_STRING as STEP_JSON_STRING
+from ._fast_py import STEP_PERCENT as STEP_PERCENT
+from ._fast_py import STEP_TEXT as STEP_TEXT
+from ._fast_py import encode_fast as encode_fast
+from ._fast_py import render_rows as render_rows

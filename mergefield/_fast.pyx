@@ -1,10 +1,16 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled core of mergefield: the tokenizer's inner loop.
+"""Compiled core of mergefield: tokenizing and bulk substitution.
 
 The twin of `_fast_py.py`, with the same names and the same control flow; see that file's
-docstring for the contract.  Only the loops over characters live here: messages, catalogs and
-options stay in Python.
+docstring for the contract.  Only the loops over characters live here: messages, catalogs,
+value typing and options stay in Python.  Encoding is table-driven into a growable code-point
+buffer owned by one call, and each row's string is built from that buffer directly; there is no
+module-level mutable state, so templates can render from several threads at once.
 """
+
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_FromKindAndData, PyUnicode_KIND, PyUnicode_READ
+from libc.string cimport memcpy
 
 EXPECT_RESOURCE = 1
 EXPECT_COLON = 2
@@ -98,3 +104,232 @@ def scan(str source, bint strict):
             break
         pos = at + 1
     return tokens, errors
+
+
+# --- bulk substitution -------------------------------------------------------------------------
+
+STEP_TEXT = 0
+STEP_PERCENT = 1
+STEP_FORM = 2
+STEP_HTML = 3
+STEP_JSON_STRING = 4
+
+DEF _UCS4 = 4
+
+cdef const char* _HEX_UPPER = b"0123456789ABCDEF"
+cdef const char* _HEX_LOWER = b"0123456789abcdef"
+
+# RFC 3986 unreserved ASCII: the only characters PERCENT and FORM leave as they are.  Filled once
+# at import and never written again.
+cdef unsigned char _UNRESERVED[128]
+
+
+cdef void _init_tables() noexcept:
+    cdef int c
+    for c in range(128):
+        _UNRESERVED[c] = (
+            (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 45 or c == 46 or c == 95 or c == 126
+        )
+
+
+_init_tables()
+
+
+cdef struct Buf:
+    Py_UCS4* data
+    Py_ssize_t length
+    Py_ssize_t capacity
+
+
+cdef int _reserve(Buf* buf, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t needed = buf.length + extra
+    cdef Py_ssize_t capacity
+    cdef void* grown
+    if needed <= buf.capacity:
+        return 0
+    capacity = buf.capacity * 2
+    if capacity < needed:
+        capacity = needed
+    if capacity < 256:
+        capacity = 256
+    grown = PyMem_Realloc(buf.data, capacity * sizeof(Py_UCS4))
+    if grown == NULL:
+        raise MemoryError()
+    buf.data = <Py_UCS4*>grown
+    buf.capacity = capacity
+    return 0
+
+
+cdef int _append_str(Buf* buf, str text) except -1:
+    cdef Py_ssize_t n = len(text)
+    cdef Py_ssize_t i
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef Py_UCS4* out
+    _reserve(buf, n)
+    out = buf.data + buf.length
+    if kind == _UCS4:
+        memcpy(out, data, n * sizeof(Py_UCS4))
+    else:
+        for i in range(n):
+            out[i] = PyUnicode_READ(kind, data, i)
+    buf.length += n
+    return 0
+
+
+cdef inline void _put(Buf* buf, unsigned int c) noexcept:
+    buf.data[buf.length] = c
+    buf.length += 1
+
+
+cdef inline void _put_percent(Buf* buf, unsigned int byte) noexcept:
+    _put(buf, 37)  # '%'
+    _put(buf, <unsigned char>_HEX_UPPER[byte >> 4])
+    _put(buf, <unsigned char>_HEX_UPPER[byte & 15])
+
+
+cdef inline void _put_ascii(Buf* buf, const char* text) noexcept:
+    while text[0] != 0:
+        _put(buf, <unsigned char>text[0])
+        text += 1
+
+
+cdef int _encode_into(Buf* buf, int step, str value) except -1:
+    """Append ``value`` encoded by ``step``; return 1 (and append nothing) on a lone surrogate."""
+    cdef Py_ssize_t n = len(value)
+    cdef Py_ssize_t i
+    cdef Py_ssize_t mark = buf.length
+    cdef int kind = PyUnicode_KIND(value)
+    cdef void* data = PyUnicode_DATA(value)
+    cdef unsigned int c  # a number, not a character: it is shifted and masked below
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if 0xD800 <= c <= 0xDFFF:
+            buf.length = mark
+            return 1
+        # The longest spelling of one code point is 12 (four %XX bytes).
+        _reserve(buf, 12)
+        if step == STEP_TEXT:
+            _put(buf, c)
+        elif step == STEP_PERCENT or step == STEP_FORM:
+            if c < 128 and _UNRESERVED[c]:
+                _put(buf, c)
+            elif c == 32 and step == STEP_FORM:
+                _put(buf, 43)  # '+'
+            elif c < 0x80:
+                _put_percent(buf, c)
+            elif c < 0x800:
+                _put_percent(buf, 0xC0 | (c >> 6))
+                _put_percent(buf, 0x80 | (c & 0x3F))
+            elif c < 0x10000:
+                _put_percent(buf, 0xE0 | (c >> 12))
+                _put_percent(buf, 0x80 | ((c >> 6) & 0x3F))
+                _put_percent(buf, 0x80 | (c & 0x3F))
+            else:
+                _put_percent(buf, 0xF0 | (c >> 18))
+                _put_percent(buf, 0x80 | ((c >> 12) & 0x3F))
+                _put_percent(buf, 0x80 | ((c >> 6) & 0x3F))
+                _put_percent(buf, 0x80 | (c & 0x3F))
+        elif step == STEP_HTML:
+            if c == 38:
+                _put_ascii(buf, b"&amp;")
+            elif c == 60:
+                _put_ascii(buf, b"&lt;")
+            elif c == 62:
+                _put_ascii(buf, b"&gt;")
+            elif c == 34:
+                _put_ascii(buf, b"&#34;")
+            elif c == 39:
+                _put_ascii(buf, b"&#39;")
+            else:
+                _put(buf, c)
+        elif step == STEP_JSON_STRING:
+            if c == 34:
+                _put_ascii(buf, b'\\"')
+            elif c == 92:
+                _put_ascii(buf, b"\\\\")
+            elif c == 8:
+                _put_ascii(buf, b"\\b")
+            elif c == 12:
+                _put_ascii(buf, b"\\f")
+            elif c == 10:
+                _put_ascii(buf, b"\\n")
+            elif c == 13:
+                _put_ascii(buf, b"\\r")
+            elif c == 9:
+                _put_ascii(buf, b"\\t")
+            elif c < 0x20 or c == 0x2028 or c == 0x2029:
+                _put_ascii(buf, b"\\u")
+                _put(buf, <unsigned char>_HEX_LOWER[(c >> 12) & 15])
+                _put(buf, <unsigned char>_HEX_LOWER[(c >> 8) & 15])
+                _put(buf, <unsigned char>_HEX_LOWER[(c >> 4) & 15])
+                _put(buf, <unsigned char>_HEX_LOWER[c & 15])
+            else:
+                _put(buf, c)
+        else:
+            buf.length = mark
+            raise ValueError(f"unknown base transform {step}")
+    return 0
+
+
+def encode_fast(int step, str value):
+    """Encode a plain str by one base transform; ``None`` when it holds a lone surrogate."""
+    cdef Buf buf
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    try:
+        if _encode_into(&buf, step, value):
+            return None
+        return PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length)
+    finally:
+        PyMem_Free(buf.data)
+
+
+def _get_nothing(key):
+    return None
+
+
+def render_rows(literals, keys, steps, rows, resolve):
+    """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
+    cdef list lits = list(literals)
+    cdef list key_list = list(keys)
+    cdef list step_list = list(steps)
+    cdef Py_ssize_t n = len(key_list)
+    cdef Py_ssize_t i
+    cdef Py_ssize_t number = -1
+    cdef int step
+    cdef bint done
+    cdef list out = []
+    cdef str first = lits[0]
+    cdef object value, text, get
+    cdef Buf buf
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    try:
+        for row in rows:
+            number += 1
+            if row is None:
+                get = _get_nothing
+            else:
+                try:
+                    get = row.get
+                except AttributeError:
+                    raise TypeError(f"lead {number} is a {type(row).__name__}, not a mapping") from None
+            buf.length = 0
+            _append_str(&buf, first)
+            for i in range(n):
+                value = get(key_list[i])
+                step = step_list[i]
+                done = False
+                if step >= 0 and type(value) is str and len(<str>value) > 0:
+                    done = _encode_into(&buf, step, <str>value) == 0
+                if not done:
+                    text = resolve(i, value, row)
+                    _append_str(&buf, <str?>text)
+                _append_str(&buf, <str>lits[i + 1])
+            out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
+    finally:
+        PyMem_Free(buf.data)
+    return out

@@ -1,4 +1,4 @@
-"""Pure-Python twin of the compiled core `_fast.pyx`: the tokenizer's inner loop.
+"""Pure-Python twin of the compiled core `_fast.pyx`: tokenizing and bulk substitution.
 
 Both files expose the same names with the same control flow, so that the differential tests can
 hold them to identical output (the yarl pattern).  They only find tokens and failure points;
@@ -9,15 +9,29 @@ turning a failure into a message is policy and lives in `mergefield.syntax`.
 ``None`` when the token has no comma; each error is ``(code, at, fail)``: the offset of the
 malformed token's ``@``, the offset where it stopped being a token, and what was expected there
 (one of the ``EXPECT_*`` codes).  In strict mode the scan stops at the first error.
+
+`render_rows` substitutes one row of values after another between a template's literal texts;
+it encodes plain strings itself and hands everything else to a Python callback.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "EXPECT_CLOSE",
     "EXPECT_COLON",
     "EXPECT_FIELD",
     "EXPECT_RESOURCE",
+    "STEP_FORM",
+    "STEP_HTML",
+    "STEP_JSON_STRING",
+    "STEP_PERCENT",
+    "STEP_TEXT",
+    "encode_fast",
+    "render_rows",
     "scan",
 ]
 
@@ -118,3 +132,97 @@ def scan(source: str, strict: bool) -> tuple[list[TokenTuple], list[ErrorTuple]]
         # Lax mode: the `@` was literal text; look for the next opener after it.
         pos = at + 1
     return tokens, errors
+
+
+# --- bulk substitution -------------------------------------------------------------------------
+
+# Base transform ids, as in `mergefield.encoding` (which is the policy-side reference).
+STEP_TEXT = 0
+STEP_PERCENT = 1
+STEP_FORM = 2
+STEP_HTML = 3
+STEP_JSON_STRING = 4
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_ESCAPES = {
+    **{chr(c): f"\\u{c:04x}" for c in range(0x20)},
+    "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+    '"': '\\"', "\\": "\\\\", "\u2028": "\\u2028", "\u2029": "\\u2029",
+}  # fmt: skip
+_JSON_SPECIAL = re.compile('["\\\\\x00-\x1f\u2028\u2029]')
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return _JSON_ESCAPES[match.group()]
+
+
+def encode_fast(step: int, value: str) -> str | None:
+    """Encode a plain str by one base transform; ``None`` when it holds a lone surrogate.
+
+    A surrogate is the policy's business (U+FFFD, an error, or a JSON escape), so the caller
+    falls back to Python for it.
+    """
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        return None
+    if step == STEP_TEXT:
+        return value
+    if step == STEP_PERCENT:
+        return quote(value, safe="")
+    if step == STEP_FORM:
+        return quote_plus(value, safe="")
+    if step == STEP_HTML:
+        return (
+            value.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace('"', "&#34;")
+            .replace("'", "&#39;")
+        )
+    if step == STEP_JSON_STRING:
+        return _JSON_SPECIAL.sub(_json_escape, value)
+    raise ValueError(f"unknown base transform {step}")
+
+
+def render_rows(
+    literals: Sequence[str],
+    keys: Sequence[str],
+    steps: Sequence[int],
+    rows: Iterable[Mapping[str, object] | None],
+    resolve: Callable[[int, object, Mapping[str, object] | None], str],
+) -> list[str]:
+    """Substitute each row's values between ``literals``; one string per row.
+
+    ``keys[i]`` is the record key of slot ``i`` and ``steps[i]`` the base transform the core may
+    run on a non-empty plain str (``-1``: never).  Everything else goes to
+    ``resolve(i, value, row)``, the Python policy, whose result is inserted as is.
+    """
+    out: list[str] = []
+    n = len(keys)
+    first = literals[0]
+    for number, row in enumerate(rows):
+        if row is None:
+            get = _get_nothing
+        else:
+            try:
+                get = row.get
+            except AttributeError:
+                raise TypeError(
+                    f"lead {number} is a {type(row).__name__}, not a mapping"
+                ) from None
+        parts = [first]
+        for i in range(n):
+            value = get(keys[i])
+            step = steps[i]
+            text = None
+            if step >= 0 and value.__class__ is str and value:
+                text = encode_fast(step, value)  # type: ignore[arg-type]
+            if text is None:
+                text = resolve(i, value, row)
+            parts.append(text)
+            parts.append(literals[i + 1])
+        out.append("".join(parts))
+    return out
+
+
+def _get_nothing(key: str) -> None:
+    return None

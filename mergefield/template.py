@@ -1,0 +1,328 @@
+"""Compiled templates: `compile()` once, then render one string per lead, fast and safely.
+
+Compiling tokenizes the source (strict or lax), binds each token to its catalog field (type,
+record key, field-level default) and to the encoder its position calls for (`positions`), and
+keeps the literal text between tokens.  Rendering is policy here and loops in the core: a
+batch first resolves the tokens of the fixed records (User, Account, ...) once and folds them
+into the literal text, then the core substitutes the lead's values row by row, calling back
+into `_Slot.resolve` for anything that needs Python (missing values, numbers, dates, non-str
+objects, lone surrogates).  Templates pickle by source and options, and hold no mutable state,
+so threads and processes may share them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+from . import _core
+from .catalog import DEFAULT_CATALOG, Catalog
+from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
+from .errors import RenderError
+from .positions import classify
+from .syntax import Token, tokenize
+from .values import DEFAULT_OPTIONS, InvalidValue, PreEncoded, ValueOptions, format_value, is_missing, json_literal
+
+__all__ = ["KINDS", "MODES", "FieldRef", "Template", "compile"]
+
+KINDS = ("url", "json", "form", "html", "text")
+MODES = ("lax", "strict")
+
+# The resource whose records `render_many` iterates; every other resource is fixed per batch.
+ROW_RESOURCE = "Lead"
+
+# Encoder pipelines the core can run itself on a plain str, by the base transform it runs.  A
+# PERCENT output is unreserved ASCII and `%`, which JSON string escaping leaves alone.
+FAST_STEPS: Mapping[tuple[int, ...], int] = {
+    (TEXT,): TEXT,
+    (PERCENT,): PERCENT,
+    (FORM,): FORM,
+    (HTML,): HTML,
+    (JSON_STRING,): JSON_STRING,
+    (PERCENT, JSON_STRING): PERCENT,
+}
+
+# `iter_render` hands the core this many leads at a time: large enough to amortize the call,
+# small enough that memory does not grow with the number of leads.
+_CHUNK = 512
+
+
+class FieldRef(NamedTuple):
+    """One merge field of a compiled template, where it stands and how it is encoded.
+
+    ``start`` is the offset of its ``@`` and ``end`` the offset just past its ``}``;
+    ``default`` is ``None`` when the token has no comma; ``encoder`` names the encoder bound
+    to its position (see the README's encoder table).
+    """
+
+    resource: str
+    field: str
+    default: str | None
+    start: int
+    end: int
+    encoder: str
+
+
+Records = Mapping[str, Any] | None
+
+
+class _Slot:
+    """What one token needs at render time: where to read, how to format, how to encode."""
+
+    __slots__ = (
+        "derived_from",
+        "encoder",
+        "fast_step",
+        "field_default",
+        "json_value",
+        "key",
+        "ref",
+        "strict",
+        "token_default",
+        "type",
+        "options",
+    )
+
+    def __init__(self, ref: FieldRef, catalog: Catalog, strict: bool, options: ValueOptions) -> None:
+        spec = catalog.lookup(ref.resource, ref.field)
+        self.ref = ref
+        self.key = spec.key if spec is not None else ref.field
+        self.type = str(spec.type.value) if spec is not None else "String"
+        self.field_default = spec.default if spec is not None else None
+        self.derived_from = spec.derived_from if spec is not None else ()
+        self.token_default = ref.default
+        self.encoder = ENCODERS[ref.encoder]
+        self.json_value = ref.encoder == "json_value"
+        self.strict = strict
+        self.options = options
+        # A non-empty str of a String or Number field (a Number given as text is kept as given)
+        # can be encoded by the core without Python; everything else calls `resolve`.
+        fast = self.type != "Date" and not self.json_value
+        self.fast_step = FAST_STEPS.get(self.encoder.steps, -1) if fast else -1
+
+    def read(self, record: Records) -> object:
+        """The value of this slot in ``record`` (deriving FullName-like fields when absent)."""
+        if record is None:
+            return None
+        value = record.get(self.key)
+        if self.derived_from and is_missing(value):
+            parts = [record.get(name) for name in self.derived_from]
+            joined = " ".join(str(p) for p in parts if not is_missing(p))
+            return joined or None
+        return value
+
+    def resolve(self, value: object) -> str:
+        """The encoded text for ``value``: defaults, typing and encoding by SPEC sections 3-4."""
+        ref = self.ref
+        try:
+            if is_missing(value):
+                return self._missing()
+            if isinstance(value, PreEncoded):
+                return str(value)
+            if self.json_value:
+                return json_literal(value, self.type, options=self.options, strict=self.strict)
+            if value.__class__ is str and self.type != "Date":
+                text = value
+            else:
+                text = format_value(value, self.type, options=self.options, strict=self.strict)
+            return self.encoder(str(text), strict=self.strict)
+        except (InvalidValue, UnencodableValue) as exc:
+            raise RenderError(
+                f"{ref.resource}:{ref.field} (at offset {ref.start}): {exc}",
+                resource=ref.resource,
+                field=ref.field,
+                start=ref.start,
+            ) from exc
+
+    def _missing(self) -> str:
+        fallback = self.token_default or self.field_default
+        if fallback:
+            if self.json_value:
+                return json_literal(fallback, self.type, options=self.options, strict=self.strict)
+            return self.encoder(fallback, strict=self.strict)
+        if self.strict and self.token_default is None:
+            ref = self.ref
+            raise RenderError(
+                f"{ref.resource}:{ref.field} (at offset {ref.start}) has no value and no default; "
+                f"write `@{{{ref.resource}:{ref.field},}}` to accept an empty value",
+                resource=ref.resource,
+                field=ref.field,
+                start=ref.start,
+            )
+        return "null" if self.json_value else ""
+
+
+class Template:
+    """A compiled merge-field template; build it with `mergefield.compile`.
+
+    ``fields`` lists every token as a `FieldRef`.  `render` renders one set of records;
+    `render_many` and `iter_render` render one string per lead with the other records fixed.
+    """
+
+    __slots__ = ("_literals", "_slots", "catalog", "context", "fields", "kind", "mode", "options", "source")
+
+    source: str
+    context: str | None
+    kind: str
+    mode: str
+    catalog: Catalog
+    options: ValueOptions
+    fields: tuple[FieldRef, ...]
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        context: str | None = None,
+        kind: str = "text",
+        mode: str = "lax",
+        catalog: Catalog | None = None,
+        options: ValueOptions = DEFAULT_OPTIONS,
+    ) -> None:
+        if not isinstance(source, str):
+            raise TypeError(f"a template source must be str, not {type(source).__name__}")
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected 'lax' or 'strict'")
+        catalog = DEFAULT_CATALOG if catalog is None else catalog
+        catalog.allowed_resources(context)  # raises for an unknown context name
+        strict = mode == "strict"
+        tokens: list[Token] = tokenize(source, strict=strict)
+        encoders = classify(source, [(t.start, t.end) for t in tokens], kind)
+        fields = tuple(
+            FieldRef(t.resource, t.field, t.default, t.start, t.end, enc)
+            for t, enc in zip(tokens, encoders)
+        )
+        literals = []
+        previous = 0
+        for t in tokens:
+            literals.append(source[previous : t.start])
+            previous = t.end
+        literals.append(source[previous:])
+        for name, value in (
+            ("source", source),
+            ("context", context),
+            ("kind", kind),
+            ("mode", mode),
+            ("catalog", catalog),
+            ("options", options),
+            ("fields", fields),
+            ("_literals", tuple(literals)),
+            ("_slots", tuple(_Slot(ref, catalog, strict, options) for ref in fields)),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Template is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The compiled parts are derived data: ship the source and options, rebuild on arrival.
+        return (_rebuild, (self.source, self.context, self.kind, self.mode, self.catalog, self.options))
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.source, self.context, self.kind, self.mode, self.catalog, self.options)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Template):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.context, self.kind, self.mode))
+
+    def __repr__(self) -> str:
+        short = self.source if len(self.source) <= 60 else self.source[:57] + "..."
+        return f"<Template {short!r} kind={self.kind!r} context={self.context!r} mode={self.mode!r}>"
+
+    def _batch(self, records: Mapping[str, Records]) -> tuple[list[str], list[_Slot]]:
+        """Fold the tokens of the fixed records into the literals; keep the row slots."""
+        if ROW_RESOURCE in records:
+            raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
+        literals = [self._literals[0]]
+        row_slots: list[_Slot] = []
+        for slot, literal in zip(self._slots, self._literals[1:]):
+            if slot.ref.resource == ROW_RESOURCE:
+                row_slots.append(slot)
+                literals.append(literal)
+            else:
+                value = slot.read(records.get(slot.ref.resource))
+                literals[-1] += slot.resolve(value) + literal
+        return literals, row_slots
+
+    def _render_rows(self, leads: Iterable[Records], records: Mapping[str, Records]) -> list[str]:
+        literals, slots = self._batch(records)
+
+        def resolve(index: int, value: object, row: Records) -> str:
+            slot = slots[index]
+            if slot.derived_from:
+                value = slot.read(row)
+            return slot.resolve(value)
+
+        return _core.core.render_rows(
+            literals,
+            [s.key for s in slots],
+            [s.fast_step for s in slots],
+            leads,
+            resolve,
+        )
+
+    def render(self, **records: Records) -> str:
+        """Render once: ``render(Lead={...}, User={...}, Account={...})``.
+
+        A resource that is not given, or given as ``None``, has every value missing.
+        """
+        lead = records.pop(ROW_RESOURCE, None)
+        return self._render_rows([lead], records)[0]
+
+    def render_many(self, leads: Iterable[Records], /, **records: Records) -> list[str]:
+        """One rendered string per lead of ``leads`` (any iterable of mappings), in order."""
+        return self._render_rows(leads, records)
+
+    def iter_render(self, leads: Iterable[Records], /, **records: Records) -> Iterator[str]:
+        """Like `render_many`, but yields lazily; memory does not grow with the number of leads."""
+        iterator = iter(leads)
+        while chunk := list(itertools.islice(iterator, _CHUNK)):
+            yield from self._render_rows(chunk, records)
+
+
+def _rebuild(
+    source: str,
+    context: str | None,
+    kind: str,
+    mode: str,
+    catalog: Catalog,
+    options: ValueOptions,
+) -> Template:
+    return Template(source, context=context, kind=kind, mode=mode, catalog=catalog, options=options)
+
+
+def compile(
+    source: str,
+    *,
+    context: str | None = None,
+    kind: str = "text",
+    mode: str = "lax",
+    catalog: Catalog | None = None,
+    date_format: str | None = None,
+    timezone: _dt.tzinfo | None = None,
+) -> Template:
+    """Compile ``source`` into a `Template`.
+
+    ``context`` is where the template is used (``"grid"``, ``"events"``, ...; ``None`` allows
+    every resource); it matters to `mergefield.check`, not to compiling, which never rejects a
+    name.  ``kind`` (``url``, ``json``, ``form``, ``html``, ``text``) decides each token's
+    encoder from its position.  ``mode="strict"`` makes malformed tokens a
+    `TemplateSyntaxError` and missing or invalid values a `RenderError`.  ``date_format`` and
+    ``timezone`` choose how Date fields render (default ``%Y-%m-%d %H:%M:%S`` in UTC).
+    Raises `TemplateSyntaxError` or `TemplateCompileError` with the line, column and a caret.
+    """
+    options = DEFAULT_OPTIONS
+    if date_format is not None or timezone is not None:
+        options = ValueOptions(
+            date_format=date_format if date_format is not None else DEFAULT_OPTIONS.date_format,
+            timezone=timezone if timezone is not None else DEFAULT_OPTIONS.timezone,
+        )
+    return Template(source, context=context, kind=kind, mode=mode, catalog=catalog, options=options)
