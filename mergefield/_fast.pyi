@@ -12,3 +12,7 @@ from ._fast_py import STEP_PERCENT as STEP_PERCENT
 from ._fast_py import STEP_TEXT as STEP_TEXT
 from ._fast_py import encode_fast as encode_fast
 from ._fast_py import render_rows as render_rows
+from ._fast_py import FLUSH_BYTES as FLUSH_BYTES
+from ._fast_py import render_columns as render_columns
+from ._fast_py import write_columns as write_columns
+from ._fast_py import write_rows as write_rows

@@ -8,6 +8,7 @@ buffer owned by one call, and each row's string is built from that buffer direct
 module-level mutable state, so templates can render from several threads at once.
 """
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DATA, PyUnicode_FromKindAndData, PyUnicode_KIND, PyUnicode_READ
 from libc.string cimport memcpy
@@ -290,46 +291,222 @@ def _get_nothing(key):
     return None
 
 
+cdef object _getter(object row, Py_ssize_t number):
+    if row is None:
+        return _get_nothing
+    try:
+        return row.get
+    except AttributeError:
+        raise TypeError(f"lead {number} is a {type(row).__name__}, not a mapping") from None
+
+
+cdef struct Plan:
+    # The C view of one batch: slot count and each slot's base transform.
+    Py_ssize_t n
+    int* steps
+
+
+cdef int _plan(Plan* plan, list steps) except -1:
+    cdef Py_ssize_t i
+    plan.n = len(steps)
+    plan.steps = <int*>PyMem_Realloc(NULL, (plan.n + 1) * sizeof(int))
+    if plan.steps == NULL:
+        raise MemoryError()
+    for i in range(plan.n):
+        plan.steps[i] = steps[i]
+    return 0
+
+
+cdef int _fill_row(
+    Buf* buf, list literals, list keys, Plan* plan, object get, list columns,
+    Py_ssize_t index, object resolve, object row,
+) except -1:
+    """One rendered row into ``buf``: values from ``get(key)``, or ``columns[i][index]``."""
+    cdef Py_ssize_t i
+    cdef int step
+    cdef bint done
+    cdef object value, text, column
+    buf.length = 0
+    _append_str(buf, <str>literals[0])
+    for i in range(plan.n):
+        if columns is None:
+            value = get(keys[i])
+        else:
+            column = columns[i]
+            value = None if column is None else column[index]
+        step = plan.steps[i]
+        done = False
+        if step >= 0 and type(value) is str and len(<str>value) > 0:
+            done = _encode_into(buf, step, <str>value) == 0
+        if not done:
+            text = resolve(i, value, row)
+            _append_str(buf, <str?>text)
+        _append_str(buf, <str>literals[i + 1])
+    return 0
+
+
 def render_rows(literals, keys, steps, rows, resolve):
     """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
     cdef list lits = list(literals)
     cdef list key_list = list(keys)
-    cdef list step_list = list(steps)
-    cdef Py_ssize_t n = len(key_list)
-    cdef Py_ssize_t i
     cdef Py_ssize_t number = -1
-    cdef int step
-    cdef bint done
     cdef list out = []
-    cdef str first = lits[0]
-    cdef object value, text, get
     cdef Buf buf
+    cdef Plan plan
     buf.data = NULL
     buf.length = 0
     buf.capacity = 0
+    _plan(&plan, list(steps))
     try:
         for row in rows:
             number += 1
-            if row is None:
-                get = _get_nothing
-            else:
-                try:
-                    get = row.get
-                except AttributeError:
-                    raise TypeError(f"lead {number} is a {type(row).__name__}, not a mapping") from None
-            buf.length = 0
-            _append_str(&buf, first)
-            for i in range(n):
-                value = get(key_list[i])
-                step = step_list[i]
-                done = False
-                if step >= 0 and type(value) is str and len(<str>value) > 0:
-                    done = _encode_into(&buf, step, <str>value) == 0
-                if not done:
-                    text = resolve(i, value, row)
-                    _append_str(&buf, <str?>text)
-                _append_str(&buf, <str>lits[i + 1])
+            _fill_row(&buf, lits, key_list, &plan, _getter(row, number), None, number, resolve, row)
             out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
     finally:
         PyMem_Free(buf.data)
+        PyMem_Free(plan.steps)
     return out
+
+
+def render_columns(literals, columns, steps, Py_ssize_t nrows, resolve):
+    """Columnar `render_rows`; see `_fast_py.render_columns`."""
+    cdef list lits = list(literals)
+    cdef list cols = list(columns)
+    cdef Py_ssize_t index
+    cdef list out = []
+    cdef Buf buf
+    cdef Plan plan
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    _plan(&plan, list(steps))
+    try:
+        for index in range(nrows):
+            _fill_row(&buf, lits, cols, &plan, None, cols, index, resolve, index)
+            out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
+    finally:
+        PyMem_Free(buf.data)
+        PyMem_Free(plan.steps)
+    return out
+
+
+FLUSH_BYTES = 1 << 16
+
+
+cdef struct Bytes:
+    char* data
+    Py_ssize_t length
+    Py_ssize_t capacity
+
+
+cdef int _utf8_line(Bytes* out, Buf* buf, bytes separator) except -1:
+    """Append the row in ``buf`` as UTF-8 and the separator; a lone surrogate raises as
+    ``str.encode`` would."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t sep_len = len(separator)
+    cdef Py_ssize_t needed = out.length + buf.length * 4 + sep_len
+    cdef Py_ssize_t capacity
+    cdef void* grown
+    cdef unsigned int c
+    cdef char* p
+    if needed > out.capacity:
+        capacity = max(needed, out.capacity * 2, FLUSH_BYTES * 2)
+        grown = PyMem_Realloc(out.data, capacity)
+        if grown == NULL:
+            raise MemoryError()
+        out.data = <char*>grown
+        out.capacity = capacity
+    p = out.data + out.length
+    for i in range(buf.length):
+        c = buf.data[i]
+        if c < 0x80:
+            p[0] = <char>c
+            p += 1
+        elif c < 0x800:
+            p[0] = <char>(0xC0 | (c >> 6))
+            p[1] = <char>(0x80 | (c & 0x3F))
+            p += 2
+        elif c < 0x10000:
+            if 0xD800 <= c <= 0xDFFF:
+                # Let Python raise its own UnicodeEncodeError, as the pure core does.
+                PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length).encode("utf-8")
+            p[0] = <char>(0xE0 | (c >> 12))
+            p[1] = <char>(0x80 | ((c >> 6) & 0x3F))
+            p[2] = <char>(0x80 | (c & 0x3F))
+            p += 3
+        else:
+            p[0] = <char>(0xF0 | (c >> 18))
+            p[1] = <char>(0x80 | ((c >> 12) & 0x3F))
+            p[2] = <char>(0x80 | ((c >> 6) & 0x3F))
+            p[3] = <char>(0x80 | (c & 0x3F))
+            p += 4
+    memcpy(p, <char*>separator, sep_len)
+    p += sep_len
+    out.length = p - out.data
+    return 0
+
+
+cdef int _flush(Bytes* out, object write) except -1:
+    if out.length:
+        write(PyBytes_FromStringAndSize(out.data, out.length))
+        out.length = 0
+    return 0
+
+
+def write_rows(literals, keys, steps, rows, resolve, write, bytes separator):
+    """`render_rows` straight to ``write`` as UTF-8 blocks; see `_fast_py.write_rows`."""
+    cdef list lits = list(literals)
+    cdef list key_list = list(keys)
+    cdef Py_ssize_t number = -1
+    cdef Buf buf
+    cdef Bytes out
+    cdef Plan plan
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    out.data = NULL
+    out.length = 0
+    out.capacity = 0
+    _plan(&plan, list(steps))
+    try:
+        for row in rows:
+            number += 1
+            _fill_row(&buf, lits, key_list, &plan, _getter(row, number), None, number, resolve, row)
+            _utf8_line(&out, &buf, separator)
+            if out.length >= FLUSH_BYTES:
+                _flush(&out, write)
+        _flush(&out, write)
+    finally:
+        PyMem_Free(buf.data)
+        PyMem_Free(out.data)
+        PyMem_Free(plan.steps)
+    return number + 1
+
+
+def write_columns(literals, columns, steps, Py_ssize_t nrows, resolve, write, bytes separator):
+    """`render_columns` straight to ``write``; see `_fast_py.write_columns`."""
+    cdef list lits = list(literals)
+    cdef list cols = list(columns)
+    cdef Py_ssize_t index
+    cdef Buf buf
+    cdef Bytes out
+    cdef Plan plan
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    out.data = NULL
+    out.length = 0
+    out.capacity = 0
+    _plan(&plan, list(steps))
+    try:
+        for index in range(nrows):
+            _fill_row(&buf, lits, cols, &plan, None, cols, index, resolve, index)
+            _utf8_line(&out, &buf, separator)
+            if out.length >= FLUSH_BYTES:
+                _flush(&out, write)
+        _flush(&out, write)
+    finally:
+        PyMem_Free(buf.data)
+        PyMem_Free(out.data)
+        PyMem_Free(plan.steps)
+    return nrows

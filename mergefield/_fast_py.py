@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 __all__ = [
@@ -31,8 +32,11 @@ __all__ = [
     "STEP_PERCENT",
     "STEP_TEXT",
     "encode_fast",
+    "render_columns",
     "render_rows",
     "scan",
+    "write_columns",
+    "write_rows",
 ]
 
 EXPECT_RESOURCE = 1
@@ -183,12 +187,51 @@ def encode_fast(step: int, value: str) -> str | None:
     raise ValueError(f"unknown base transform {step}")
 
 
+def _fill_row(
+    literals: Sequence[str],
+    keys: Sequence[str],
+    steps: Sequence[int],
+    get: Callable[[str], object] | None,
+    columns: Sequence[Sequence[object] | None] | None,
+    index: int,
+    resolve: Callable[[int, object, Any], str],
+    row: Any,
+) -> str:
+    """One rendered row: values come from ``get(key)``, or from ``columns[i][index]``."""
+    parts = [literals[0]]
+    for i in range(len(keys)):
+        if columns is None:
+            value = get(keys[i])  # type: ignore[misc]
+        else:
+            column = columns[i]
+            value = None if column is None else column[index]
+        step = steps[i]
+        text = None
+        if step >= 0 and value.__class__ is str and value:
+            text = encode_fast(step, value)  # type: ignore[arg-type]
+        if text is None:
+            text = resolve(i, value, row)
+        parts.append(text)
+        parts.append(literals[i + 1])
+    return "".join(parts)
+
+
+def _getter(row: Any, number: int) -> Callable[[str], object]:
+    if row is None:
+        return _get_nothing
+    try:
+        get: Callable[[str], object] = row.get
+    except AttributeError:
+        raise TypeError(f"lead {number} is a {type(row).__name__}, not a mapping") from None
+    return get
+
+
 def render_rows(
     literals: Sequence[str],
     keys: Sequence[str],
     steps: Sequence[int],
     rows: Iterable[Mapping[str, object] | None],
-    resolve: Callable[[int, object, Mapping[str, object] | None], str],
+    resolve: Callable[[int, object, Any], str],
 ) -> list[str]:
     """Substitute each row's values between ``literals``; one string per row.
 
@@ -197,31 +240,90 @@ def render_rows(
     ``resolve(i, value, row)``, the Python policy, whose result is inserted as is.
     """
     out: list[str] = []
-    n = len(keys)
-    first = literals[0]
     for number, row in enumerate(rows):
-        if row is None:
-            get = _get_nothing
-        else:
-            try:
-                get = row.get
-            except AttributeError:
-                raise TypeError(
-                    f"lead {number} is a {type(row).__name__}, not a mapping"
-                ) from None
-        parts = [first]
-        for i in range(n):
-            value = get(keys[i])
-            step = steps[i]
-            text = None
-            if step >= 0 and value.__class__ is str and value:
-                text = encode_fast(step, value)  # type: ignore[arg-type]
-            if text is None:
-                text = resolve(i, value, row)
-            parts.append(text)
-            parts.append(literals[i + 1])
-        out.append("".join(parts))
+        get = _getter(row, number)
+        out.append(_fill_row(literals, keys, steps, get, None, number, resolve, row))
     return out
+
+
+def render_columns(
+    literals: Sequence[str],
+    columns: Sequence[Sequence[object] | None],
+    steps: Sequence[int],
+    nrows: int,
+    resolve: Callable[[int, object, Any], str],
+) -> list[str]:
+    """Like `render_rows` for columnar leads: slot ``i`` reads ``columns[i][row]`` (``None``:
+    always missing) and ``resolve`` gets the row number in place of the row."""
+    out: list[str] = []
+    for index in range(nrows):
+        out.append(_fill_row(literals, columns, steps, None, columns, index, resolve, index))
+    return out
+
+
+# Rendered bytes are handed to the file in blocks of about this size.
+FLUSH_BYTES = 1 << 16
+
+
+def _write(
+    lines: Iterable[str], write: Callable[[bytes], object], separator: bytes
+) -> int:
+    pending: list[bytes] = []
+    size = 0
+    count = 0
+    for line in lines:
+        data = line.encode("utf-8") + separator
+        pending.append(data)
+        size += len(data)
+        count += 1
+        if size >= FLUSH_BYTES:
+            write(b"".join(pending))
+            pending.clear()
+            size = 0
+    if pending:
+        write(b"".join(pending))
+    return count
+
+
+def write_rows(
+    literals: Sequence[str],
+    keys: Sequence[str],
+    steps: Sequence[int],
+    rows: Iterable[Mapping[str, object] | None],
+    resolve: Callable[[int, object, Any], str],
+    write: Callable[[bytes], object],
+    separator: bytes,
+) -> int:
+    """Like `render_rows`, but hand UTF-8 lines, each followed by ``separator``, to ``write``
+    in blocks; return the number of rows."""
+    return _write(
+        (
+            _fill_row(literals, keys, steps, _getter(row, number), None, number, resolve, row)
+            for number, row in enumerate(rows)
+        ),
+        write,
+        separator,
+    )
+
+
+def write_columns(
+    literals: Sequence[str],
+    columns: Sequence[Sequence[object] | None],
+    steps: Sequence[int],
+    nrows: int,
+    resolve: Callable[[int, object, Any], str],
+    write: Callable[[bytes], object],
+    separator: bytes,
+) -> int:
+    """`render_columns` written to ``write`` as `write_rows` does; return the number of rows."""
+    return _write(
+        (
+            _fill_row(literals, columns, steps, None, columns, index, resolve, index)
+            for index in range(nrows)
+        ),
+        write,
+        separator,
+    )
 
 
 def _get_nothing(key: str) -> None:
