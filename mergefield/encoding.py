@@ -1,0 +1,402 @@
+"""Named encoders that make a value safe for the place its token stands in (SPEC section 4).
+
+Each encoder is a preconfigured pipeline of a few base transforms with small integer ids
+(``TEXT``, ``PERCENT``, ``FORM``, ``HTML``, ``JSON_STRING``, ``WHOLE_URL``, ``JSON_VALUE``); the
+compiler binds one encoder name to every token from its position, so nothing is guessed at render
+time and no free-form "safe" string is ever passed around (the lesson of jinja issues #444/#515/#864
+and of yarl's per-part quoters).  The compiled core implements the same transforms table-driven,
+so their exact behaviour is pinned here and in ``tests/test_encoding.py``.  A whole-URL slot only
+lets ``http``, ``https``, ``mailto`` or relative URLs through, deciding on the encoded output, and
+otherwise yields :data:`UNSAFE_URL_FAILSAFE` (lax) or raises :class:`UnencodableValue` (strict),
+as Go's ``html/template`` does.  A lone surrogate is escaped in JSON strings and becomes U+FFFD
+(lax) or an error (strict) everywhere else, because UTF-8 cannot carry it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_quote
+from types import MappingProxyType
+from urllib.parse import quote, quote_plus
+
+from mergefield.errors import MergefieldError
+
+__all__ = [
+    "ENCODERS",
+    "FORM",
+    "HTML",
+    "JSON_STRING",
+    "JSON_VALUE",
+    "PERCENT",
+    "STEP_NAMES",
+    "TEXT",
+    "UNSAFE_URL_FAILSAFE",
+    "URL_SCHEMES",
+    "WHOLE_URL",
+    "Encoder",
+    "UnencodableValue",
+    "apply_step",
+    "encode",
+    "encoder_table_markdown",
+    "escape_json_string",
+]
+
+TEXT = 0
+PERCENT = 1
+FORM = 2
+HTML = 3
+JSON_STRING = 4
+WHOLE_URL = 5
+JSON_VALUE = 6
+
+#: Names of the base transforms by id, for messages and docs.
+STEP_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        TEXT: "TEXT",
+        PERCENT: "PERCENT",
+        FORM: "FORM",
+        HTML: "HTML",
+        JSON_STRING: "JSON_STRING",
+        WHOLE_URL: "WHOLE_URL",
+        JSON_VALUE: "JSON_VALUE",
+    }
+)
+
+#: Schemes a whole-URL slot accepts (compared case-insensitively); a relative URL is accepted too.
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+#: What a whole-URL slot renders in lax mode when the value's scheme is refused.  ``about:invalid``
+#: is the failsafe Go's html/template uses (``#ZgotmplZ`` there): browsers load a blank, inert page
+#: for it, it never runs script, and it is a valid absolute URL, so the surrounding request or
+#: iframe still gets a well-formed address.  The fragment names the cause for whoever reads logs.
+UNSAFE_URL_FAILSAFE = "about:invalid#mergefield-unsafe-url"
+
+
+class UnencodableValue(MergefieldError, ValueError):
+    """A value that an encoder refuses in strict mode (lone surrogate, unsafe URL scheme).
+
+    The renderer wraps it into :class:`mergefield.errors.RenderError` naming the field.
+    """
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# U+2028/U+2029 are legal in JSON but end a line in JavaScript before ES2019, and a surrogate
+# would make the JSON text unencodable as UTF-8, so both are escaped on top of json's own rules.
+_JSON_EXTRA = re.compile("[\u2028\u2029\ud800-\udfff]")
+_BAD_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+_URL_RESERVED = ":/?#[]@!$&'()*+,;="
+_URL_DELIMS = re.compile("[:/?#]")
+# WHATWG URL parsing strips leading/trailing C0 controls and spaces and drops tab, CR, LF
+# anywhere before it looks for a scheme.
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_DROP_TAB_NL = {0x09: None, 0x0A: None, 0x0D: None}
+
+
+def _surrogate_message(value: str) -> str:
+    match = _SURROGATE.search(value)
+    position = match.start() if match else -1
+    return (
+        f"value holds a lone surrogate U+{ord(value[position]):04X} at index {position}, "
+        "which UTF-8 cannot encode"
+    )
+
+
+def _no_surrogates(value: str, strict: bool) -> str:
+    if value.isascii() or _SURROGATE.search(value) is None:
+        return value
+    if strict:
+        raise UnencodableValue(_surrogate_message(value))
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _text(value: str, strict: bool) -> str:
+    return _no_surrogates(value, strict)
+
+
+_UNRESERVED_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# urllib's quote spends most of its time in Python-level setup; for ASCII text, by far the most
+# common value, a translate table gives the same bytes about twice as fast.
+_PERCENT_ASCII = {i: f"%{i:02X}" for i in range(128) if chr(i) not in _UNRESERVED_CHARS}
+_FORM_ASCII = {**_PERCENT_ASCII, 0x20: "+"}
+
+
+def _percent(value: str, strict: bool) -> str:
+    if value.isascii():
+        return value.translate(_PERCENT_ASCII)
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        return quote(_no_surrogates(value, strict), safe="")
+
+
+def _form(value: str, strict: bool) -> str:
+    if value.isascii():
+        return value.translate(_FORM_ASCII)
+    try:
+        return quote_plus(value, safe="")
+    except UnicodeEncodeError:
+        return quote_plus(_no_surrogates(value, strict), safe="")
+
+
+def _html(value: str, strict: bool) -> str:
+    return (
+        _no_surrogates(value, strict)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
+def _json_extra(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_json_string(value: str) -> str:
+    """Return ``value`` escaped for the inside of a JSON string literal (the JSON_STRING transform).
+
+    ``"`` and ``\\`` are backslash-escaped; U+0000-U+001F become ``\\b \\f \\n \\r \\t`` or
+    ``\\u00xx`` (lowercase hex); U+2028, U+2029 and every surrogate code point become ``\\uxxxx``;
+    everything else, including U+007F and non-ASCII, is kept raw.  A high surrogate directly
+    followed by a low one is read back by any JSON parser as the astral character they pair to;
+    JSON has no spelling that keeps them apart.
+    """
+    escaped = _json_quote(value)[1:-1]
+    if escaped.isascii():
+        return escaped
+    return _JSON_EXTRA.sub(_json_extra, escaped)
+
+
+def _json_string(value: str, strict: bool) -> str:
+    return escape_json_string(value)
+
+
+def _json_value(value: str, strict: bool) -> str:
+    # Typed values go through mergefield.values.json_literal; a bare str is a String value.
+    return '"' + escape_json_string(value) + '"'
+
+
+def _scheme_allowed(url: str) -> bool:
+    match = _URL_DELIMS.search(url)
+    if match is None or match.group() != ":":
+        return True
+    return url[: match.start()].lower() in URL_SCHEMES
+
+
+def _browser_view(url: str) -> str:
+    return url.strip(_C0_AND_SPACE).translate(_DROP_TAB_NL)
+
+
+def _whole_url(value: str, strict: bool) -> str:
+    value = _no_surrogates(value, strict)
+    if "%" in value:
+        value = _BAD_PERCENT.sub("%25", value)
+    out = quote(value, safe=_URL_RESERVED + "%")
+    # The output is checked as it stands and, when it holds `&`, as a browser would read it after
+    # HTML character references are decoded (`javascript&#58;...` in an attribute), so neither a
+    # raw nor an entity-spelled scheme gets through.
+    if _scheme_allowed(out) and (
+        "&" not in out or _scheme_allowed(_browser_view(html.unescape(out)))
+    ):
+        return out
+    if strict:
+        scheme = out.split(":", 1)[0]
+        shown = scheme if len(scheme) <= 40 else scheme[:40] + "..."
+        raise UnencodableValue(
+            f"URL scheme {shown!r} is not allowed in a whole-URL slot "
+            "(allowed: http, https, mailto, or a relative URL)"
+        )
+    return UNSAFE_URL_FAILSAFE
+
+
+_TRANSFORMS: Mapping[int, Callable[[str, bool], str]] = MappingProxyType(
+    {
+        TEXT: _text,
+        PERCENT: _percent,
+        FORM: _form,
+        HTML: _html,
+        JSON_STRING: _json_string,
+        WHOLE_URL: _whole_url,
+        JSON_VALUE: _json_value,
+    }
+)
+
+
+def apply_step(step: int, value: str, *, strict: bool = False) -> str:
+    """Apply one base transform by id; the reference the compiled core is tested against."""
+    try:
+        transform = _TRANSFORMS[step]
+    except KeyError:
+        raise ValueError(f"unknown transform id {step!r}") from None
+    return transform(value, strict)
+
+
+def _is_pre_encoded(value: str) -> bool:
+    # Imported late: values imports this module for JSON escaping.
+    from mergefield.values import PreEncoded
+
+    return isinstance(value, PreEncoded)
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A named pipeline of base transforms bound to a token position.
+
+    ``steps`` are transform ids applied left to right; ``safe`` is the human text of the exact set
+    of characters left as they are (used by the README table); ``position`` says where in a
+    template the encoder is used.  Calling it encodes a str; a
+    :class:`mergefield.values.PreEncoded` value is returned unchanged (it is never encoded twice,
+    and in a whole-URL slot it also skips the scheme check, like Go's ``template.URL``).
+    """
+
+    name: str
+    steps: tuple[int, ...]
+    safe: str
+    position: str = ""
+    _funcs: tuple[Callable[[str, bool], str], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        try:
+            funcs = tuple(_TRANSFORMS[step] for step in self.steps)
+        except KeyError as exc:
+            raise ValueError(
+                f"encoder {self.name!r} names unknown transform {exc.args[0]!r}"
+            ) from None
+        object.__setattr__(self, "_funcs", funcs)
+
+    def __call__(self, value: str, *, strict: bool = False) -> str:
+        """Encode ``value``; ``strict`` turns lone surrogates and refused URLs into errors."""
+        if value.__class__ is not str and _is_pre_encoded(value):
+            return value
+        for func in self._funcs:
+            value = func(value, strict)
+        return value
+
+
+_UNRESERVED = "`A-Z a-z 0-9 - . _ ~`"
+_PART_SAFE = f"{_UNRESERVED} only; UTF-8 bytes as uppercase `%XX`; blank as `%20`"
+_WHOLE_URL_SAFE = (
+    f"{_UNRESERVED}, reserved ``: / ? # [ ] @ ! $ & ' ( ) * + , ; =``, valid `%XX`; "
+    "other bytes as uppercase `%XX`; scheme must be http, https, mailto or none, "
+    "else the failsafe"
+)
+_JSON_SAFE = (
+    'everything except `"` `\\` U+0000-U+001F U+2028 U+2029 and surrogates, which are '
+    "backslash-escaped"
+)
+
+
+def _make(name: str, steps: tuple[int, ...], safe: str, position: str) -> Encoder:
+    return Encoder(name=name, steps=steps, safe=safe, position=position)
+
+
+_ALL = (
+    _make("text", (TEXT,), "everything (lone surrogates become U+FFFD)", "anywhere, kind `text`"),
+    _make(
+        "html",
+        (HTML,),
+        "everything except `& < > \" '` (as `&amp; &lt; &gt; &#34; &#39;`)",
+        "anywhere, kind `html`",
+    ),
+    _make(
+        "form",
+        (FORM,),
+        f"{_UNRESERVED}; blank as `+`; other UTF-8 bytes as uppercase `%XX`",
+        "anywhere, kind `form`",
+    ),
+    _make("url", (WHOLE_URL,), _WHOLE_URL_SAFE, "kind `url`, the token starts the URL"),
+    _make("url_host", (PERCENT,), _PART_SAFE, "kind `url`, host"),
+    _make("url_path", (PERCENT,), _PART_SAFE, "kind `url`, path"),
+    _make("url_query", (PERCENT,), _PART_SAFE, "kind `url`, query key or value"),
+    _make("url_fragment", (PERCENT,), _PART_SAFE, "kind `url`, fragment"),
+    _make("json_string", (JSON_STRING,), _JSON_SAFE, "kind `json`, inside a string literal"),
+    _make(
+        "json_value",
+        (JSON_VALUE,),
+        "a whole JSON value by the field's type: Number as a number, others as a quoted string, "
+        "missing as `null`",
+        "kind `json`, bare value position",
+    ),
+    _make(
+        "json_url",
+        (WHOLE_URL, JSON_STRING),
+        "as `url`, then JSON string escaping",
+        "kind `json`, string literal whose URL starts with the token",
+    ),
+    _make(
+        "json_url_host",
+        (PERCENT, JSON_STRING),
+        "as `url_host`",
+        "kind `json`, host of a URL in a string literal",
+    ),
+    _make(
+        "json_url_path",
+        (PERCENT, JSON_STRING),
+        "as `url_path`",
+        "kind `json`, path of a URL in a string literal",
+    ),
+    _make(
+        "json_url_query",
+        (PERCENT, JSON_STRING),
+        "as `url_query`",
+        "kind `json`, query of a URL in a string literal",
+    ),
+    _make(
+        "json_url_fragment",
+        (PERCENT, JSON_STRING),
+        "as `url_fragment`",
+        "kind `json`, fragment of a URL in a string literal",
+    ),
+)
+
+#: Every encoder by name; the compiler binds one of these names to each token.
+ENCODERS: Mapping[str, Encoder] = MappingProxyType({enc.name: enc for enc in _ALL})
+
+
+def encode(name: str, value: str, *, strict: bool = False) -> str:
+    """Encode ``value`` with the encoder called ``name`` (see :data:`ENCODERS`)."""
+    try:
+        encoder = ENCODERS[name]
+    except KeyError:
+        known = ", ".join(ENCODERS)
+        raise ValueError(f"unknown encoder {name!r}; known encoders: {known}") from None
+    return encoder(value, strict=strict)
+
+
+_EXAMPLE_TEXT = 'Tom & "Jerry" <é>/?\''
+_EXAMPLE_URL = "https://x.test/a b?q=é&r=%41"
+_EXAMPLES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "url": (_EXAMPLE_URL, "javascript:alert(1)"),
+        "json_url": (_EXAMPLE_URL,),
+        "json_value": ('Tom "T"',),
+    }
+)
+
+
+def _code(text: str) -> str:
+    # A code span must be fenced with more backticks than it holds and may not hold a raw `|` in
+    # a GFM table.
+    text = text.replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def encoder_table_markdown() -> str:
+    """Return the README table of encoders: name, position, exact safe set, example."""
+    lines = [
+        "| encoder | position | left as is (exact safe set) | example |",
+        "|---|---|---|---|",
+    ]
+    for enc in ENCODERS.values():
+        examples = _EXAMPLES.get(enc.name, (_EXAMPLE_TEXT,))
+        shown = "<br>".join(f"{_code(ex)} → {_code(enc(ex))}" for ex in examples)
+        lines.append(f"| `{enc.name}` | {enc.position} | {enc.safe} | {shown} |")
+    return "\n".join(lines) + "\n"
