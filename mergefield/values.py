@@ -1,0 +1,308 @@
+"""Values before encoding: what counts as missing, how each type renders, JSON literals.
+
+SPEC section 3 fixes the rules: ``None``, ``""`` (and, for data frames, NaN and ``pandas.NA``)
+are missing; a **String** renders ``str(value)``; a **Number** renders plain positional digits,
+never an exponent; a **Date** renders ``YYYY-MM-DD HH:MM:SS`` in UTC unless a
+:class:`ValueOptions` chooses another format or zone; a :class:`PreEncoded` value is inserted as
+is.  :func:`json_literal` turns a value into a JSON value for a bare JSON slot.  Strict mode turns
+doubtful values into :class:`InvalidValue`; the renderer adds the field name.  The common case (a
+str in a String field) is kept a near-zero-cost path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import operator
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import dateutil.parser
+
+from mergefield.encoding import escape_json_string
+from mergefield.errors import MergefieldError
+
+__all__ = [
+    "DEFAULT_DATE_FORMAT",
+    "DEFAULT_OPTIONS",
+    "VALUE_TYPES",
+    "InvalidValue",
+    "PreEncoded",
+    "ValueOptions",
+    "format_value",
+    "is_missing",
+    "json_literal",
+]
+
+#: LeadSquared's API date format.
+DEFAULT_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+#: The value types a catalog field can have.
+VALUE_TYPES = ("String", "Number", "Date")
+
+_UTC = _dt.timezone.utc
+
+
+class InvalidValue(MergefieldError, ValueError):
+    """A value that strict mode refuses (not a number, not a date, NaN in a JSON number slot)."""
+
+
+class PreEncoded(str):
+    """A value inserted as is, never encoded again (like ``markupsafe.Markup``).
+
+    Use it for a value that is already encoded for the position it lands in.  It stays a
+    ``str``; operations on it (``+``, slicing) give plain ``str`` back, so only the value you
+    wrapped is trusted.  In a whole-URL slot it skips the scheme check; in a bare JSON slot it is
+    inserted as raw JSON.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({str.__repr__(self)})"
+
+
+@dataclass(frozen=True)
+class ValueOptions:
+    """Per-template choices for rendering values: the Date output format and time zone.
+
+    ``date_format`` is a ``strftime`` format; ``timezone`` is where aware and naive (taken as
+    UTC) datetimes are converted to before formatting.  Instances are immutable and pickle.
+    """
+
+    date_format: str = DEFAULT_DATE_FORMAT
+    timezone: _dt.tzinfo = _UTC
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.date_format, str):
+            raise TypeError(f"date_format must be a str, not {type(self.date_format).__name__}")
+        if not isinstance(self.timezone, _dt.tzinfo):
+            raise TypeError(
+                f"timezone must be a datetime.tzinfo, not {type(self.timezone).__name__}"
+            )
+
+
+#: The options every template uses unless it chooses others.
+DEFAULT_OPTIONS = ValueOptions()
+
+
+def is_missing(value: object) -> bool:
+    """Whether a present value counts as missing: ``None``, ``""``, NaN, ``pandas.NA``, ``NaT``.
+
+    An absent key is the caller's business.  Anything whose ``value != value`` is true (float and
+    Decimal NaN, ``pandas.NaT``, numpy NaN) is missing, so data frame rows can be rendered
+    directly; ``pandas.NA`` is recognised by its type without importing pandas.
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value
+    if value.__class__ is int or value.__class__ is bool:
+        return False
+    if isinstance(value, Decimal):
+        # A signalling NaN raises on comparison instead of comparing unequal.
+        return value.is_nan()
+    try:
+        return bool(value != value)
+    except Exception:
+        # pandas.NA has no truth value and array-likes are ambiguous: only NA counts as missing.
+        cls = value.__class__
+        return cls.__name__ == "NAType" and cls.__module__.startswith("pandas")
+
+
+def _fail(strict: bool, message: str, fallback: str) -> str:
+    if strict:
+        raise InvalidValue(message)
+    return fallback
+
+
+def _int_str(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:
+        # Python caps int->str at 4300 digits by default; Decimal's conversion is not capped.
+        return format(Decimal(value), "f")
+
+
+def _float_str(value: float, strict: bool) -> str:
+    if not math.isfinite(value):
+        return _fail(strict, f"{value!r} is not a finite number", float.__repr__(value))
+    if value == 0:
+        return "0"  # -0.0 included: a signed zero means nothing to a reader
+    # The shortest digits that round-trip (what repr shows), never the exact binary expansion:
+    # 0.1 renders "0.1" and 1e23 renders "1" and 23 zeros.  float.__repr__ because numpy's
+    # float64 subclass has its own repr.
+    shortest = float.__repr__(value)
+    if "e" in shortest:
+        return format(Decimal(shortest), "f")
+    return shortest[:-2] if shortest.endswith(".0") else shortest
+
+
+def _number_str(value: object, strict: bool) -> str:
+    cls = value.__class__
+    if cls is int:
+        return _int_str(value)  # type: ignore[arg-type]
+    if isinstance(value, float):
+        return _float_str(value, strict)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return _fail(strict, f"{value!r} is not a finite number", str(value))
+        return format(value, "f")
+    if isinstance(value, numbers.Integral):
+        return _int_str(operator.index(value))
+    if isinstance(value, numbers.Real):
+        return _float_str(float(value), strict)
+    return _fail(strict, f"{cls.__name__} value {value!r} is not a number", str(value))
+
+
+def _tz_from_parse(name: str | None, offset: int | None) -> _dt.tzinfo | None:
+    # dateutil would otherwise map a zone name equal to the machine's own zone to local time and
+    # drop other names with a warning: both make the output depend on where it runs.
+    if offset is not None:
+        return _UTC if offset == 0 else _dt.timezone(_dt.timedelta(seconds=offset))
+    if name is None:
+        return None
+    raise ValueError(f"unknown time zone name {name!r}")
+
+
+# dateutil fills what a string leaves out from `default`; a fixed default keeps output independent
+# of today's date, and a second default with a different time tells a date-only string apart.
+_PARSE_DEFAULT = _dt.datetime(1970, 1, 1)
+_PARSE_PROBE = _dt.datetime(1970, 1, 1, 1)
+
+
+def _parse_date(text: str) -> _dt.datetime | _dt.date | None:
+    parsed: _dt.datetime
+    try:
+        parsed = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        # An ISO date without a time is at most 10 characters ("2024-01-05", "20240105").
+        return parsed.date() if len(text) <= 10 else parsed
+    try:
+        parsed = dateutil.parser.parse(text, default=_PARSE_DEFAULT, tzinfos=_tz_from_parse)
+        if parsed.tzinfo is None and parsed.time() == _dt.time():
+            probe = dateutil.parser.parse(text, default=_PARSE_PROBE, tzinfos=_tz_from_parse)
+            if probe.time() != _dt.time():
+                return parsed.date()
+    except (ValueError, OverflowError):
+        return None
+    return parsed
+
+
+def _format_datetime(moment: _dt.datetime, date_format: str) -> str:
+    if date_format == DEFAULT_DATE_FORMAT:
+        # strftime drops the zero padding of years before 1000 on glibc; this does not.
+        return (
+            f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+        )
+    return moment.strftime(date_format)
+
+
+def _date_str(value: object, options: ValueOptions, strict: bool) -> str:
+    if isinstance(value, str):
+        parsed = _parse_date(value)
+        if parsed is None:
+            return _fail(strict, f"{value!r} is not a date", value)
+        value = parsed
+    if isinstance(value, _dt.datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
+        try:
+            moment = moment.astimezone(options.timezone)
+        except OverflowError:
+            if strict:
+                raise InvalidValue(
+                    f"{value!r} cannot be converted to {options.timezone}: out of range"
+                ) from None
+        return _format_datetime(moment, options.date_format)
+    if isinstance(value, _dt.date):
+        # A calendar day is not an instant: it renders at midnight with no zone conversion.
+        midnight = _dt.datetime(value.year, value.month, value.day, tzinfo=options.timezone)
+        return _format_datetime(midnight, options.date_format)
+    return _fail(strict, f"{value.__class__.__name__} value {value!r} is not a date", str(value))
+
+
+def format_value(
+    value: object,
+    type: str,
+    *,
+    options: ValueOptions = DEFAULT_OPTIONS,
+    strict: bool = False,
+) -> str:
+    """Render a present, non-missing value of a field of ``type`` ("String", "Number", "Date").
+
+    String: ``str(value)`` (so ``True`` renders ``"True"``).  Number: ints and bools as digits
+    (``True`` is ``"1"``); floats in their shortest round-tripping digits, integral ones without
+    ``.0`` and ``-0.0`` as ``0``; Decimals with their own digits; always positional, never an
+    exponent (``1e-07`` renders ``0.0000001``, ``1e23`` a 1 and 23 zeros); a str is kept as
+    given; NaN and infinities render ``str(value)`` in lax mode and raise
+    :class:`InvalidValue` in strict mode; any other object renders ``str(value)`` (lax) or raises
+    (strict).  Date: see SPEC section 3; a str is parsed (ISO first, then dateutil with
+    month-first order and a fixed 1970-01-01 default for missing parts) and an unparseable one, or
+    one naming an unknown time zone, is kept (lax) or raises (strict).  A :class:`PreEncoded`
+    value is returned unchanged whatever the type.
+    """
+    if value.__class__ is str:
+        if type == "String":
+            return value
+    elif isinstance(value, PreEncoded):
+        return value
+    if type == "String":
+        # A str subclass (a str enum, say) renders its text, not its own __str__.
+        return str.__str__(value) if isinstance(value, str) else str(value)
+    if type == "Number":
+        return _number_str(value, strict)
+    if type == "Date":
+        return _date_str(value, options, strict)
+    raise ValueError(f"unknown value type {type!r}; expected one of {', '.join(VALUE_TYPES)}")
+
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _json_quoted(text: str) -> str:
+    return '"' + escape_json_string(text) + '"'
+
+
+def json_literal(
+    value: object,
+    type: str,
+    *,
+    options: ValueOptions = DEFAULT_OPTIONS,
+    strict: bool = False,
+) -> str:
+    """Render a value as a JSON value for a bare JSON slot (``"score": @{Lead:Score,0}``).
+
+    ``None`` is ``null``.  Number: a number renders as a JSON number (positional, as
+    :func:`format_value`; ``True`` is ``1``); a str that is a valid JSON number is kept; any
+    other str is a JSON string in lax mode and :class:`InvalidValue` in strict mode; NaN and
+    infinities, which JSON cannot spell, are ``null`` in lax mode and an error in strict mode.
+    String and Date: a quoted JSON string escaped like the ``json_string`` encoder.  A
+    :class:`PreEncoded` value is inserted unchanged, as raw JSON.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, PreEncoded):
+        return value
+    if type == "Number":
+        if isinstance(value, str):
+            if _JSON_NUMBER.fullmatch(value):
+                return str.__str__(value)
+            if strict:
+                raise InvalidValue(f"{value!r} is not a JSON number")
+            return _json_quoted(value)
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, Decimal) and not value.is_finite()
+        ):
+            return _fail(strict, f"{value!r} is not a finite number", "null")
+        text = _number_str(value, strict)
+        if _JSON_NUMBER.fullmatch(text):
+            return text
+        return _json_quoted(text)
+    return _json_quoted(format_value(value, type, options=options, strict=strict))
