@@ -13,6 +13,7 @@ connector.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -165,7 +166,7 @@ def read_diagnostics(
         return None, [
             Diagnostic(JSON_SYNTAX, ERROR, msg, line, column, exc.offset, exc.offset + 1, "")
         ]
-    problems = list(_shape_diagnostics(document, smap))
+    problems = sorted(_shape_diagnostics(document, smap), key=lambda d: (d.offset, d.code))
     if any(d.code != UNKNOWN_KEY for d in problems):
         return None, problems
     connector = _build(_strip_unknown(document, schema()), Source(path, text, smap))
@@ -316,9 +317,11 @@ _GRID_OPTIONAL = (
 
 def _plain(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in obj.__dataclass_fields__:
+    for name, spec in obj.__dataclass_fields__.items():
         value = getattr(obj, name)
-        if value is None or value == ():
+        optional = spec.default is not dataclasses.MISSING
+        # An absent optional key is None or (); a required list stays even when empty.
+        if value is None or (value == () and optional):
             continue
         if hasattr(value, "__dataclass_fields__"):
             value = _plain(value)

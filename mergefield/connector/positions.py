@@ -231,5 +231,5 @@ def parse(text: str) -> tuple[Any, SourceMap]:
         ) from None
     smap = SourceMap(text)
     walker = _Walker(text, smap)
-    walker.value(walker.ws(0), "", 0, None)
+    walker.value(walker.ws(0), "", 1, None)
     return value, smap

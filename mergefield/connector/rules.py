@@ -40,6 +40,8 @@ Codes (severity):
 ``action-field-missing``   error     a field the action type requires is absent
 ``action-field-unused``    warning   a field the action type does not use
 ``duplicate-label``        warning   two grid actions of one area, or two items, share a name
+``template-compile``       error     a template its kind cannot hold: a JSON body that is not
+                                     JSON around its tokens, a merge field in a URL scheme
 =========================  ========  =========================================================
 
 Template diagnostics keep the codes of `mergefield.checker` (``syntax-error``,
@@ -56,6 +58,8 @@ from pathlib import Path
 from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield.errors import TemplateError
+from mergefield.template import compile as compile_template
 
 from .errors import located
 from .images import ImageProblem, load_image
@@ -84,11 +88,14 @@ __all__ = [
     "MAX_IMAGES",
     "MAX_NAME",
     "REQUIRED_FIELDS",
+    "TEMPLATE_COMPILE",
     "check_connector",
     "check_file",
     "templates",
 ]
 
+TEMPLATE_COMPILE = "template-compile"
+"""Code of a template that ``mergefield.compile`` refuses for its kind (position inside it)."""
 MAX_NAME = 20
 """Most characters in a connector name."""
 MAX_DESCRIPTION = 200
@@ -282,7 +289,7 @@ class _Checker:
                 f"content type {content_type!r}: only {_JSON} is supported",
                 f"{base}/content_type",
             )
-        if method == "GET" and body is not None:
+        if method == "GET" and body is not None and not post_only:
             self.add(
                 "body-ignored",
                 WARNING,
@@ -509,13 +516,21 @@ class _Checker:
                 self.add("empty-text", ERROR, f"the {kind} template is empty", pointer)
                 continue
             offsets = self.smap.string_offsets(pointer)
-            for d in check_template(text, context=context, kind=kind, catalog=self.catalog):
+            found = [
+                (d.code, d.severity, d.message, d.offset, d.end)
+                for d in check_template(text, context=context, kind=kind, catalog=self.catalog)
+            ]
+            try:
+                compile_template(text, context=context, kind=kind, catalog=self.catalog)
+            except TemplateError as exc:
+                found.append((TEMPLATE_COMPILE, ERROR, exc.message, exc.offset, exc.end))
+            for code, severity, message, at, stop in found:
                 if offsets is None:  # cannot happen for a map of this connector's own text
-                    self.add(d.code, d.severity, d.message, pointer)
+                    self.add(code, severity, message, pointer)
                     continue
-                start = offsets[min(d.offset, len(offsets) - 1)]
-                end = offsets[min(max(d.end, d.offset + 1), len(offsets) - 1)]
-                self.add(d.code, d.severity, d.message, pointer, offset=start, end=end)
+                start = offsets[min(at, len(offsets) - 1)]
+                end = offsets[min(max(stop, at + 1), len(offsets) - 1)]
+                self.add(code, severity, message, pointer, offset=start, end=end)
 
     def run(self) -> list[Diagnostic]:
         self.source_level()
