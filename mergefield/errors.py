@@ -35,10 +35,23 @@ def line_and_column(source: str, offset: int) -> tuple[int, int]:
 
 
 class TemplateError(MergefieldError, ValueError):
-    """An error at a place in a template: ``offset``, ``end``, ``line``, ``column``, ``message``."""
+    """An error at a place in a template: ``offset``, ``end``, ``line``, ``column``, ``message``.
 
-    def __init__(self, message: str, source: str, offset: int, end: int | None = None) -> None:
+    ``code`` is a short stable name of the problem (``"syntax-error"``, ``"url-scheme-slot"``,
+    ...) listed with examples in the README.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        source: str,
+        offset: int,
+        end: int | None = None,
+        *,
+        code: str | None = None,
+    ) -> None:
         self.message = message
+        self.code = code
         self.source = source
         self.offset = offset
         self.end = max(offset + 1, end if end is not None else offset + 1)
@@ -46,7 +59,10 @@ class TemplateError(MergefieldError, ValueError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.source, self.offset, self.end))
+        return (
+            _rebuild_template_error,
+            (type(self), self.message, self.source, self.offset, self.end, self.code),
+        )
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.message}\n{self.caret_block()}"
@@ -99,6 +115,12 @@ class RenderError(MergefieldError, ValueError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_render_error, (self.message, self.resource, self.field, self.start))
+
+
+def _rebuild_template_error(
+    cls: type[TemplateError], message: str, source: str, offset: int, end: int, code: str | None
+) -> TemplateError:
+    return cls(message, source, offset, end, code=code)
 
 
 def _rebuild_render_error(message: str, resource: str, field: str, start: int) -> RenderError:

@@ -95,6 +95,15 @@ _URL_PART = {
     _FRAGMENT: "url_fragment",
 }
 _JSON_URL_PART = {state: "json_" + name for state, name in _URL_PART.items()}
+_JSON_URL_PART[_START] = "json_url"
+
+# A JSON string that begins with a merge field is a whole URL only when its object key says so,
+# as Go's html/template decides by attribute name (`href`, `src`): `"url"`, `"callbackUrl"`,
+# `"photo_uri"`, `"href"`, `"link"`, `"src"`.  Any other string stays plain text.
+_URL_KEY = re.compile(r"(?:url|uri|href|link|src)\Z", re.IGNORECASE)
+_KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*\Z')
+# How far back a key is looked for: keys are short, and a bounded look keeps compile linear.
+_KEY_WINDOW = 256
 
 # A token fills in characters, so the machine can no longer be at a start, right after the
 # scheme's colon or on a lone `/`: it is in the path.  A token that is the whole URL leaves the
@@ -171,10 +180,7 @@ def _url_advance(state: int, text: str, pos: int, endpos: int) -> int:
 def _compile_error(
     code: str, message: str, source: str, offset: int, end: int | None = None
 ) -> TemplateCompileError:
-    err = TemplateCompileError(message, source, offset, end)
-    # TemplateCompileError declares no `code` yet; the brief asks for it as an attribute.
-    setattr(err, "code", code)  # noqa: B010
-    return err
+    return TemplateCompileError(message, source, offset, end, code=code)
 
 
 def _classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
@@ -324,6 +330,8 @@ def _classify_json(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, 
             run = _decode(source[max(scanner.string_start + 1, pos) : start])
             if url_state is None:
                 url_state = _string_url_state(run)
+                if url_state < 0 and not run and _has_url_key(source, scanner.string_start):
+                    url_state = _START
             elif url_state >= 0:
                 url_state = _url_advance(url_state, run, 0, len(run))
             if url_state < 0:
@@ -342,14 +350,22 @@ def _classify_json(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, 
     return tuple(names)
 
 
+def _has_url_key(source: str, string_start: int) -> bool:
+    """Whether the JSON string opening at ``string_start`` is the value of a URL-named key."""
+    window = source[max(0, string_start - _KEY_WINDOW) : string_start]
+    match = _KEY_BEFORE.search(window)
+    return match is not None and _URL_KEY.search(_decode(match.group(1))) is not None
+
+
 def _string_url_state(prefix: str) -> int:
     """URL state at the first token of a JSON string whose decoded text before it is ``prefix``.
 
     The string is a URL when ``prefix``, leading blanks and C0 controls dropped as URL parsers
     do, starts with ``http://``, ``https://``, ``mailto:`` (any case) or ``/``; otherwise the
     result is -1.  A token at the very start of a string cannot be told apart from plain text
-    (``"@{Lead:FirstName,} / @{Lead:LastName,}"``), so it and the rest of its string stay
-    ``json_string``.
+    (``"@{Lead:FirstName,} / @{Lead:LastName,}"``) by its text, so the caller asks the key
+    (`_has_url_key`): under a URL-named key it is a whole-URL slot (``json_url``), under any
+    other it and the rest of its string stay ``json_string``.
     """
     head = prefix[_LEADING.match(prefix).end() :].lower()  # type: ignore[union-attr]
     if not head.startswith(_URL_STRING_PREFIXES):

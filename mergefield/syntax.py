@@ -70,7 +70,7 @@ def syntax_error(source: str, code: int, at: int, fail: int) -> TemplateSyntaxEr
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"
-    return TemplateSyntaxError(message, source, at, fail)
+    return TemplateSyntaxError(message, source, at, fail, code="syntax-error")
 
 
 def scan(
