@@ -25,6 +25,9 @@ Name diagnostics point at the resource or field name itself, not at the token's 
     ``@{User:EmailAddress}``: it works, but LeadSquared documents ``@{User:EmailAddress,}``, and
     strict rendering fails when the value of a token without a comma is missing.  Fix: add the
     comma, with a default after it if you have one.
+``url-scheme-slot``, ``json-glued``, ``json-key-slot``, ``json-invalid``, ``json-too-deep`` (error)
+    The template cannot hold its merge fields safely in its ``kind``: the compile error
+    `mergefield.compile` would raise, with the same code (see `mergefield.positions.ERROR_CODES`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from bisect import bisect_right
 
 from mergefield.catalog import DEFAULT_CATALOG, Catalog
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield.errors import TemplateCompileError
+from mergefield.positions import classify
 from mergefield.syntax import Token, scan
 
 __all__ = [
@@ -199,5 +204,21 @@ def check(
                 "fallback is missing"
             )
             found.append(Diagnostic(MISSING_COMMA, WARNING, message, line, column, at, at + 1))
+    found.extend(_kind_problems(source, tokens, kind))
     found.sort(key=lambda d: d.offset)
     return found
+
+
+def _kind_problems(source: str, tokens: list[Token], kind: str) -> list[Diagnostic]:
+    """The position problem `mergefield.compile` would raise for ``kind``, as a diagnostic.
+
+    Its code is the compile error's own (``url-scheme-slot``, ``json-invalid``, ...; see
+    `mergefield.positions.ERROR_CODES`).  Only the first is found: the JSON and URL scanners stop
+    where the text stops making sense.
+    """
+    try:
+        classify(source, [(t.start, t.end) for t in tokens], kind)
+    except TemplateCompileError as err:
+        code = err.code or "compile-error"
+        return [Diagnostic(code, ERROR, err.message, err.line, err.column, err.offset, err.end)]
+    return []
