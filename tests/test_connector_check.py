@@ -75,7 +75,9 @@ def test_broken_template_positions_land_inside_the_string() -> None:
     by_code = {d.code: d for d in check_file(BROKEN)}
     assert text[by_code["unknown-field"].offset : by_code["unknown-field"].end] == "Mobil"
     assert text[by_code["syntax-error"].offset] == "@"
-    assert text[by_code["resource-not-allowed"].offset : by_code["resource-not-allowed"].end] == "Lead"
+    assert (
+        text[by_code["resource-not-allowed"].offset : by_code["resource-not-allowed"].end] == "Lead"
+    )
     assert text[by_code["name-too-long"].offset] == '"'
 
 
@@ -113,7 +115,9 @@ def test_a_lead_field_is_fine_in_a_lead_tab_but_not_in_the_menu() -> None:
 
 
 @given(st.text(st.characters(codec="utf-16", exclude_categories=()), max_size=20), st.booleans())
-def test_string_offsets_map_every_character_through_any_escapes(prefix: str, ascii_only: bool) -> None:
+def test_string_offsets_map_every_character_through_any_escapes(
+    prefix: str, ascii_only: bool
+) -> None:
     value = prefix + "@{Lead:Nope,}"
     text = json.dumps({"k": [value]}, ensure_ascii=ascii_only)
     decoded, smap = parse(text)

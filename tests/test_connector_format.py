@@ -193,7 +193,9 @@ def test_shape_errors_name_every_fault_with_pointer_and_place() -> None:
     assert ("unknown-key", "/grid_actions/0/methd", 4, 41) in found
     assert "did you mean 'method'?" in str(info.value)
     # Per-type required fields are rules, not shape: the call_api's missing url is not here.
-    assert all(d.code != "missing-key" or "url" not in (d.path or "") for d in info.value.diagnostics)
+    assert all(
+        d.code != "missing-key" or "url" not in (d.path or "") for d in info.value.diagnostics
+    )
 
 
 def test_unknown_keys_alone_still_let_check_file_run_the_rules(tmp_path: Path) -> None:

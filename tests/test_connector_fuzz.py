@@ -20,6 +20,8 @@ from mergefield.connector import ConnectorError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "connectors"
 SEEDS = [EXAMPLES / "sms.json", EXAMPLES / "broken.json"]
+
+
 def _all_keys(node: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(node, dict):
@@ -33,7 +35,7 @@ def _all_keys(node: Any) -> set[str]:
 
 
 SCHEMA_KEYS = sorted(_all_keys(mc.schema()))
-TEMPLATE_BITS = ["@{Lead:Mobile,}", "@{User:UserId", "@{", "}", '\\"', "{\"a\": @{Lead:Score,0}}"]
+TEMPLATE_BITS = ["@{Lead:Mobile,}", "@{User:UserId", "@{", "}", '\\"', '{"a": @{Lead:Score,0}}']
 
 scalars = st.one_of(
     st.none(),
@@ -41,7 +43,7 @@ scalars = st.one_of(
     st.integers(-(2**70), 2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=30),
-    st.sampled_from(TEMPLATE_BITS + ["GET", "POST", "row", "call_api", "web", "v1.0", "Draft"]),
+    st.sampled_from([*TEMPLATE_BITS, "GET", "POST", "row", "call_api", "web", "v1.0", "Draft"]),
 )
 json_values = st.recursive(
     scalars,
@@ -81,16 +83,24 @@ def mutate_documents(document: Any, rng: random.Random, value: Any) -> Any:
         key = rng.choice(list(document))
         return {**document, key: mutate_documents(document[key], rng, value)}
     index = rng.randrange(len(document))
-    return [*document[:index], mutate_documents(document[index], rng, value), *document[index + 1 :]]
+    return [
+        *document[:index],
+        mutate_documents(document[index], rng, value),
+        *document[index + 1 :],
+    ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(json_values)
 def test_generated_documents_never_crash(tmp_path: Path, document: Any) -> None:
     run_everything(json.dumps(document), tmp_path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.sampled_from(SEEDS), st.randoms(use_true_random=False), json_values)
 def test_examples_with_one_node_replaced_never_crash(
     tmp_path: Path, seed: Path, rng: random.Random, value: Any
@@ -102,11 +112,15 @@ def test_examples_with_one_node_replaced_never_crash(
     run_everything(text, tmp_path)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.sampled_from(SEEDS),
     st.lists(
-        st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(["set", "del", "ins"])),
+        st.tuples(
+            st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(["set", "del", "ins"])
+        ),
         min_size=1,
         max_size=8,
     ),

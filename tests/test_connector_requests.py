@@ -132,7 +132,9 @@ def test_a_method_the_portal_refuses_is_never_built(sms) -> None:  # type: ignor
 
 
 def test_canonical_url_removes_dot_segments_and_encodes_literals() -> None:
-    assert canonical_url("https://h/a/./b/../c d/é?x=<y>#f") == "https://h/a/c%20d/%C3%A9?x=%3Cy%3E#f"
+    assert (
+        canonical_url("https://h/a/./b/../c d/é?x=<y>#f") == "https://h/a/c%20d/%C3%A9?x=%3Cy%3E#f"
+    )
     assert canonical_url("https://h/a/..") == "https://h/"
     assert canonical_url("https://h") == "https://h"
     assert canonical_url("https://h?q=/../x") == "https://h?q=/../x"

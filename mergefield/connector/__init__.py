@@ -6,7 +6,8 @@ lead tabs); ``schema.json`` in this package is its JSON Schema.  ``load(path)`` 
 immutable objects (``ConnectorError`` for a file that is not a connector at all), ``dump``
 writes them back unchanged, ``Connector.check()`` and ``check_file(path)`` report every problem
 as a `Diagnostic` with a JSON pointer and a line and column in the file, and
-``mergefield.connector.requests`` builds the exact HTTP requests of events and actions.
+``event_request``, ``action_requests`` and ``automation_request`` build the exact HTTP
+requests of events and actions; ``mergefield.connector.send`` (``http`` extra) sends them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ from .model import (
     Marketplace,
     MenuItem,
 )
+from .requests import (
+    HttpRequest,
+    RequestError,
+    action_requests,
+    action_urls,
+    automation_request,
+    event_request,
+)
 from .rules import check_file, check_text, templates
 
 __all__ = [
@@ -48,13 +57,19 @@ __all__ = [
     "Event",
     "Events",
     "GridAction",
+    "HttpRequest",
     "LeadTab",
     "Marketplace",
     "MenuItem",
+    "RequestError",
+    "action_requests",
+    "action_urls",
+    "automation_request",
     "check_file",
     "check_text",
     "dump",
     "dumps",
+    "event_request",
     "load",
     "loads",
     "schema",

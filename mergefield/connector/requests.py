@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import mergefield
 from mergefield.catalog import Catalog
@@ -67,8 +66,13 @@ class HttpRequest:
     @property
     def target(self) -> str:
         """The request target sent on the request line: path (``/`` if empty) and query."""
-        parts = urlsplit(self.url)
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Not urlsplit: it cannot tell "/?" (an empty query, which is sent) from "/".
+        url = self.url.split("#", 1)[0]
+        scheme_end = url.find("://")
+        rest = url[scheme_end + 3 :] if scheme_end != -1 else url
+        cuts = [i for i in (rest.find("/"), rest.find("?")) if i != -1]
+        target = rest[min(cuts) :] if cuts else ""
+        return target if target.startswith("/") else "/" + target
 
 
 def _remove_dot_segments(path: str) -> str:
