@@ -257,3 +257,19 @@ def test_automation_is_post_only(method: str) -> None:
     assert [(d.code, d.path) for d in found] == [
         ("method-not-allowed", "/automation_actions/0/method")
     ]
+
+
+def test_a_body_that_is_not_json_is_reported_inside_the_string() -> None:
+    data = json.loads(SMS.read_text("utf-8"))
+    data["grid_actions"][1]["body"] = '{"to": @{Lead:Mobile,}'
+    data["menu"][0]["iframe_url"] = "http@{User:UserId,}://x"
+    text = json.dumps(data, indent=2)
+    found = check_text(text, base_dir=EXAMPLES)
+    assert [(d.code, d.path) for d in found] == [
+        ("json-invalid", "/grid_actions/1/body"),
+        ("url-scheme-slot", "/menu/0/iframe_url"),
+    ]
+    # json.dumps escaped the body's quotes; the place still falls inside the string.
+    body_start = text.index('"{\\"to\\": @{Lead:Mobile,}"')
+    assert body_start < found[0].offset < body_start + len('"{\\"to\\": @{Lead:Mobile,}"')
+    assert text[found[1].offset] == "@"

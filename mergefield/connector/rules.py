@@ -40,13 +40,13 @@ Codes (severity):
 ``action-field-missing``   error     a field the action type requires is absent
 ``action-field-unused``    warning   a field the action type does not use
 ``duplicate-label``        warning   two grid actions of one area, or two items, share a name
-``template-compile``       error     a template its kind cannot hold: a JSON body that is not
-                                     JSON around its tokens, a merge field in a URL scheme
 =========================  ========  =========================================================
 
 Template diagnostics keep the codes of `mergefield.checker` (``syntax-error``,
 ``unknown-resource``, ``case-mismatch``, ``resource-not-allowed``, ``unknown-field``,
-``missing-comma``) and their severities.
+``missing-comma``, and the compile codes of a template its kind cannot hold, such as
+``json-invalid`` for a body that is not JSON around its tokens or ``url-scheme-slot``) and
+their severities.
 """
 
 from __future__ import annotations
@@ -58,8 +58,6 @@ from pathlib import Path
 from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
-from mergefield.errors import TemplateError
-from mergefield.template import compile as compile_template
 
 from .errors import located
 from .images import ImageProblem, load_image
@@ -88,14 +86,11 @@ __all__ = [
     "MAX_IMAGES",
     "MAX_NAME",
     "REQUIRED_FIELDS",
-    "TEMPLATE_COMPILE",
     "check_connector",
     "check_file",
     "templates",
 ]
 
-TEMPLATE_COMPILE = "template-compile"
-"""Code of a template that ``mergefield.compile`` refuses for its kind (position inside it)."""
 MAX_NAME = 20
 """Most characters in a connector name."""
 MAX_DESCRIPTION = 200
@@ -520,10 +515,6 @@ class _Checker:
                 (d.code, d.severity, d.message, d.offset, d.end)
                 for d in check_template(text, context=context, kind=kind, catalog=self.catalog)
             ]
-            try:
-                compile_template(text, context=context, kind=kind, catalog=self.catalog)
-            except TemplateError as exc:
-                found.append((TEMPLATE_COMPILE, ERROR, exc.message, exc.offset, exc.end))
             for code, severity, message, at, stop in found:
                 if offsets is None:  # cannot happen for a map of this connector's own text
                     self.add(code, severity, message, pointer)
