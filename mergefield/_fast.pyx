@@ -382,7 +382,7 @@ def render_columns(literals, columns, steps, Py_ssize_t nrows, resolve):
     _plan(&plan, list(steps))
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, cols, &plan, None, cols, index, resolve, index)
+            _fill_row(&buf, lits, [], &plan, None, cols, index, resolve, index)
             out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
     finally:
         PyMem_Free(buf.data)
@@ -500,7 +500,7 @@ def write_columns(literals, columns, steps, Py_ssize_t nrows, resolve, write, by
     _plan(&plan, list(steps))
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, cols, &plan, None, cols, index, resolve, index)
+            _fill_row(&buf, lits, [], &plan, None, cols, index, resolve, index)
             _utf8_line(&out, &buf, separator)
             if out.length >= FLUSH_BYTES:
                 _flush(&out, write)

@@ -197,9 +197,9 @@ def _fill_row(
     resolve: Callable[[int, object, Any], str],
     row: Any,
 ) -> str:
-    """One rendered row: values come from ``get(key)``, or from ``columns[i][index]``."""
+    """One rendered row: values come from ``get(keys[i])``, or from ``columns[i][index]``."""
     parts = [literals[0]]
-    for i in range(len(keys)):
+    for i in range(len(steps)):
         if columns is None:
             value = get(keys[i])  # type: ignore[misc]
         else:
@@ -208,7 +208,7 @@ def _fill_row(
         step = steps[i]
         text = None
         if step >= 0 and value.__class__ is str and value:
-            text = encode_fast(step, value)  # type: ignore[arg-type]
+            text = encode_fast(step, value)
         if text is None:
             text = resolve(i, value, row)
         parts.append(text)
@@ -257,7 +257,7 @@ def render_columns(
     always missing) and ``resolve`` gets the row number in place of the row."""
     out: list[str] = []
     for index in range(nrows):
-        out.append(_fill_row(literals, columns, steps, None, columns, index, resolve, index))
+        out.append(_fill_row(literals, (), steps, None, columns, index, resolve, index))
     return out
 
 
@@ -265,9 +265,7 @@ def render_columns(
 FLUSH_BYTES = 1 << 16
 
 
-def _write(
-    lines: Iterable[str], write: Callable[[bytes], object], separator: bytes
-) -> int:
+def _write(lines: Iterable[str], write: Callable[[bytes], object], separator: bytes) -> int:
     pending: list[bytes] = []
     size = 0
     count = 0
@@ -318,7 +316,7 @@ def write_columns(
     """`render_columns` written to ``write`` as `write_rows` does; return the number of rows."""
     return _write(
         (
-            _fill_row(literals, columns, steps, None, columns, index, resolve, index)
+            _fill_row(literals, (), steps, None, columns, index, resolve, index)
             for index in range(nrows)
         ),
         write,

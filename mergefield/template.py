@@ -23,7 +23,15 @@ from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, Unencoda
 from .errors import RenderError
 from .positions import classify
 from .syntax import Token, tokenize
-from .values import DEFAULT_OPTIONS, InvalidValue, PreEncoded, ValueOptions, format_value, is_missing, json_literal
+from .values import (
+    DEFAULT_OPTIONS,
+    InvalidValue,
+    PreEncoded,
+    ValueOptions,
+    format_value,
+    is_missing,
+    json_literal,
+)
 
 __all__ = ["KINDS", "MODES", "FieldRef", "Template", "compile"]
 
@@ -78,14 +86,16 @@ class _Slot:
         "field_default",
         "json_value",
         "key",
+        "options",
         "ref",
         "strict",
         "token_default",
         "type",
-        "options",
     )
 
-    def __init__(self, ref: FieldRef, catalog: Catalog, strict: bool, options: ValueOptions) -> None:
+    def __init__(
+        self, ref: FieldRef, catalog: Catalog, strict: bool, options: ValueOptions
+    ) -> None:
         spec = catalog.lookup(ref.resource, ref.field)
         self.ref = ref
         self.key = spec.key if spec is not None else ref.field
@@ -161,7 +171,17 @@ class Template:
     `render_many` and `iter_render` render one string per lead with the other records fixed.
     """
 
-    __slots__ = ("_literals", "_slots", "catalog", "context", "fields", "kind", "mode", "options", "source")
+    __slots__ = (
+        "_literals",
+        "_slots",
+        "catalog",
+        "context",
+        "fields",
+        "kind",
+        "mode",
+        "options",
+        "source",
+    )
 
     source: str
     context: str | None
@@ -170,6 +190,8 @@ class Template:
     catalog: Catalog
     options: ValueOptions
     fields: tuple[FieldRef, ...]
+    _literals: tuple[str, ...]
+    _slots: tuple[_Slot, ...]
 
     def __init__(
         self,
@@ -194,7 +216,7 @@ class Template:
         encoders = classify(source, [(t.start, t.end) for t in tokens], kind)
         fields = tuple(
             FieldRef(t.resource, t.field, t.default, t.start, t.end, enc)
-            for t, enc in zip(tokens, encoders)
+            for t, enc in zip(tokens, encoders, strict=True)
         )
         literals = []
         previous = 0
@@ -220,7 +242,10 @@ class Template:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The compiled parts are derived data: ship the source and options, rebuild on arrival.
-        return (_rebuild, (self.source, self.context, self.kind, self.mode, self.catalog, self.options))
+        return (
+            _rebuild,
+            (self.source, self.context, self.kind, self.mode, self.catalog, self.options),
+        )
 
     def _key(self) -> tuple[object, ...]:
         return (self.source, self.context, self.kind, self.mode, self.catalog, self.options)
@@ -235,7 +260,9 @@ class Template:
 
     def __repr__(self) -> str:
         short = self.source if len(self.source) <= 60 else self.source[:57] + "..."
-        return f"<Template {short!r} kind={self.kind!r} context={self.context!r} mode={self.mode!r}>"
+        return (
+            f"<Template {short!r} kind={self.kind!r} context={self.context!r} mode={self.mode!r}>"
+        )
 
     def _batch(self, records: Mapping[str, Records]) -> tuple[list[str], list[_Slot]]:
         """Fold the tokens of the fixed records into the literals; keep the row slots."""
@@ -243,7 +270,7 @@ class Template:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
         literals = [self._literals[0]]
         row_slots: list[_Slot] = []
-        for slot, literal in zip(self._slots, self._literals[1:]):
+        for slot, literal in zip(self._slots, self._literals[1:], strict=True):
             if slot.ref.resource == ROW_RESOURCE:
                 row_slots.append(slot)
                 literals.append(literal)
@@ -255,7 +282,11 @@ class Template:
     def _render_rows(self, leads: Iterable[Records], records: Mapping[str, Records]) -> list[str]:
         literals, slots = self._batch(records)
         return _core.core.render_rows(
-            literals, [s.key for s in slots], [s.fast_step for s in slots], leads, _row_resolver(slots)
+            literals,
+            [s.key for s in slots],
+            [s.fast_step for s in slots],
+            leads,
+            _row_resolver(slots),
         )
 
     def render(self, **records: Records) -> str:
@@ -276,8 +307,9 @@ class Template:
         while chunk := list(itertools.islice(iterator, _CHUNK)):
             yield from self._render_rows(chunk, records)
 
-
-    def render_columns(self, columns: Mapping[str, Sequence[Any]], /, **records: Records) -> list[str]:
+    def render_columns(
+        self, columns: Mapping[str, Sequence[Any]], /, **records: Records
+    ) -> list[str]:
         """One rendered string per lead from columnar leads: record key -> equal-length sequence.
 
         Use it with data read by columns (a data frame's ``{name: series}``, a columnar file):
@@ -327,7 +359,7 @@ class Template:
         separator: bytes = b"\n",
         **records: Records,
     ) -> int:
-        """`render_columns` written straight into ``file`` as `write_many` does; return the count."""
+        """`render_columns` written into ``file`` as `write_many` does; return the count."""
         literals, slots = self._batch(records)
         lists, nrows = _columns_for(slots, columns)
         return _core.core.write_columns(
