@@ -81,7 +81,12 @@ URL_TEMPLATE = (
 def test_url_slots_round_trip(core: str, h: str, a: str, b: str, k: str, c: str, d: str) -> None:
     template = mergefield.compile(URL_TEMPLATE, kind="url")
     assert [f.encoder for f in template.fields] == [
-        "url_host", "url_path", "url_query", "url_query", "url_query", "url_fragment"
+        "url_host",
+        "url_path",
+        "url_query",
+        "url_query",
+        "url_query",
+        "url_fragment",
     ]
     out = template.render(Lead={"H": h, "A": a, "B": b, "K": k, "C": c, "D": d})
     parts = urllib.parse.urlsplit(out)
@@ -134,9 +139,15 @@ def test_html_never_carries_raw_specials(core: str, value: str) -> None:
     slot, rest = inner.split('">', 1)
     for piece in (slot, rest):
         assert not set(piece) & set("<>\"'")
-        assert piece.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "").replace(
-            "&#34;", ""
-        ).replace("&#39;", "").count("&") == 0
+        assert (
+            piece.replace("&amp;", "")
+            .replace("&lt;", "")
+            .replace("&gt;", "")
+            .replace("&#34;", "")
+            .replace("&#39;", "")
+            .count("&")
+            == 0
+        )
         assert html.unescape(piece) == lax_text(value)
 
 
@@ -207,7 +218,9 @@ def test_missing_values_and_default_chain(core: str) -> None:
 
 def test_field_level_default_from_catalog(core: str) -> None:
     catalog = mergefield.DEFAULT_CATALOG.with_fields(
-        mergefield.FieldSpec("Lead", "mx_Plan", "Plan", mergefield.ValueType.STRING, default="basic")
+        mergefield.FieldSpec(
+            "Lead", "mx_Plan", "Plan", mergefield.ValueType.STRING, default="basic"
+        )
     )
     template = mergefield.compile("@{Lead:mx_Plan,}/@{Lead:mx_Plan,pro}", catalog=catalog)
     assert template.render(Lead={}) == "basic/pro"
@@ -260,9 +273,13 @@ def test_numbers_and_dates(core: str) -> None:
 
 def test_date_format_and_timezone_per_template(core: str) -> None:
     template = mergefield.compile(
-        "@{Lead:CreatedOn,}", date_format="%d/%m/%Y %H:%M", timezone=dt.timezone(dt.timedelta(hours=2))
+        "@{Lead:CreatedOn,}",
+        date_format="%d/%m/%Y %H:%M",
+        timezone=dt.timezone(dt.timedelta(hours=2)),
     )
-    assert template.render(Lead={"CreatedOn": dt.datetime(2024, 1, 2, 23, 30)}) == "03/01/2024 01:30"
+    assert (
+        template.render(Lead={"CreatedOn": dt.datetime(2024, 1, 2, 23, 30)}) == "03/01/2024 01:30"
+    )
     assert pickle.loads(pickle.dumps(template)) == template
 
 
@@ -311,7 +328,7 @@ tokens = st.builds(
     st.sampled_from([*FIELDS, "FullName", "ShortCode"]),
     st.one_of(st.none(), st.text(alphabet=string.ascii_letters + " 0é", max_size=4)),
 )
-literal = st.text(alphabet=st.sampled_from(list("ab/?&=#:.{}[],\" \n\té@")), max_size=6)
+literal = st.text(alphabet=st.sampled_from(list('ab/?&=#:.{}[]," \n\té@')), max_size=6)
 templates = st.lists(st.one_of(tokens, literal), min_size=1, max_size=8).map("".join)
 record_values = st.one_of(
     st.none(),
@@ -324,7 +341,9 @@ record_values = st.one_of(
     st.booleans(),
     st.builds(PreEncoded, st.text(max_size=5)),
 )
-records = st.dictionaries(st.sampled_from([*FIELDS, "Source", "Score", "FirstName", "LastName"]), record_values)
+records = st.dictionaries(
+    st.sampled_from([*FIELDS, "Source", "Score", "FirstName", "LastName"]), record_values
+)
 
 
 def outcome(call: Any) -> tuple[str, object]:
