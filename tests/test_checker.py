@@ -263,7 +263,8 @@ def test_check_never_fails_and_places_are_consistent(source: str) -> None:
 
 def test_kind_problems_are_reported_with_the_compile_error_code() -> None:
     found = check('{\n  "a": @{Lead:Phone,}5\n}', context="grid", kind="json")
-    assert [(d.code, d.severity, d.line, d.column) for d in found] == [("json-glued", "error", 2, 8)]
+    got = [(d.code, d.severity, d.line, d.column) for d in found]
+    assert got == [("json-glued", "error", 2, 8)]
     found = check("ht@{Lead:Phone,}tp://x", context="grid", kind="url")
     assert [(d.code, d.line, d.column) for d in found] == [("url-scheme-slot", 1, 3)]
     assert check("https://x/?p=@{Lead:Phone,}", context="grid", kind="url") == []

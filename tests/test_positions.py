@@ -830,6 +830,8 @@ def test_megabyte_of_brackets_is_a_compile_error_not_a_recursion_error() -> None
         ('{"a\\"url": "@{Lead:W,}"}', ("json_url",)),
     ],
 )
-def test_url_named_key_makes_a_leading_token_a_whole_url(template: str, expected: tuple[str, ...]) -> None:
+def test_url_named_key_makes_a_leading_token_a_whole_url(
+    template: str, expected: tuple[str, ...]
+) -> None:
     spans = [(m.start(), m.end()) for m in re.finditer(r"@\{[^{}\r\n]*\}", template)]
     assert classify(template, spans, "json") == expected
