@@ -1,0 +1,651 @@
+"""Hypothesis strategies for fuzzing merge-field templates, records and connectors.
+
+`templates` draws template sources of one kind with merge fields in every position that kind
+has (URL host, path, query key and value, fragment and whole URL; JSON string, URL inside a JSON
+string, whole URL under a ``url``-like key and bare JSON value; anywhere in ``form``, ``html``
+and ``text``), or, with ``valid=False``, malformed ones for fuzzing the parser.  `records`
+draws the keyword arguments of `Template.render` (``{"Lead": {...}, "User": {...}}``) with
+values of each field's type mixed with adversarial ones: the Big List of Naughty Strings
+(shipped in ``mergefield/data``, MIT), ``None``, empty strings, astral characters, lone
+surrogates, NaN and infinities, and dates in many formats.  `connectors` draws connector
+documents that `mergefield.connector.loads` accepts, or documents that exercise its errors.
+Importing this module imports ``hypothesis`` (the ``testing`` extra); ``import mergefield``
+never does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from hypothesis import strategies as st
+
+from mergefield._fast_py import scan as _scan
+from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
+from mergefield.positions import KINDS
+
+__all__ = [
+    "CUSTOM_FIELDS",
+    "DATE_FORMATS",
+    "MALFORMED_TOKENS",
+    "URL_KEYS",
+    "blns",
+    "connectors",
+    "field_values",
+    "records",
+    "templates",
+    "tokens",
+]
+
+CUSTOM_FIELDS: tuple[str, ...] = ("mx_Custom_1", "mx_Plan")
+"""Lead custom fields (``mx_`` + schema name) that drawn templates name and drawn records fill."""
+
+URL_KEYS: tuple[str, ...] = ("url", "href", "callbackUrl", "photo_uri", "link", "src")
+"""JSON keys under which a string that starts with a merge field is a whole URL (``json_url``)."""
+
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%f+05:30",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y %I:%M %p",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%a, %d %b %Y %H:%M:%S +0000",
+    "%d-%b-%Y %H:%M",
+)
+"""``strftime`` formats that date strings in drawn records are written in."""
+
+MALFORMED_TOKENS: tuple[str, ...] = (
+    "@{}",
+    "@{Lead}",
+    "@{:Phone,}",
+    "@{Lead:,}",
+    "@{Lead: ,}",
+    "@{ 1Lead:Phone,}",
+    "@{Lead;Phone,}",
+    "@{Lead:Phone\n",
+    "@{Lead:Pho\rne,}",
+    "@{Lead:Phone,abc\n}",
+    "@{Lead:Phone{,}",
+    "@{Lead:a@{}",
+    "@{\t}",
+    "@{Lead:\n}",
+)
+"""Malformed openers that stay malformed whatever text follows them (SPEC section 1)."""
+
+# A literal never holds `@{`: it would open a token the template did not mean to have.
+_SAFE_TEXT = st.characters(exclude_categories=["Cs"])
+_BLANKS = st.sampled_from(["", "", "", " ", "\t", " \t"])
+_JSON_WS = st.sampled_from(["", "", " ", "\n  ", "\t"])
+_HOST_CHARS = string.ascii_lowercase + string.digits + "-."
+_PATH_CHARS = string.ascii_letters + string.digits + "-._~!$'()*+,;=:%"
+_QUERY_CHARS = string.ascii_letters + string.digits + "-._~!$'()*+,;:/?%"
+_FRAGMENT_CHARS = string.ascii_letters + string.digits + "-._~!$&'()*+,;=:/?%"
+_ASTRAL = st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF)
+_SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+
+
+def _literal(text: str) -> str:
+    return text.replace("@{", "@ {")
+
+
+@cache
+def blns() -> tuple[str, ...]:
+    """Every string of the Big List of Naughty Strings (MIT, Max Woolf), as shipped here."""
+    raw = files("mergefield").joinpath("data/blns.json").read_text(encoding="utf-8")
+    return tuple(s for s in json.loads(raw) if isinstance(s, str))
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+def _names(context: str | None, catalog: Catalog) -> list[tuple[str, str]]:
+    """Every ``(resource, field)`` a template in ``context`` may name, custom fields included."""
+    names: list[tuple[str, str]] = []
+    for resource in sorted(catalog.allowed_resources(context)):
+        names.extend((resource, name) for name in catalog.field_names(resource))
+        if resource == "Lead":
+            names.extend(("Lead", name) for name in CUSTOM_FIELDS)
+    if not names:
+        raise ValueError(f"the catalog has no field that context {context!r} may read")
+    return names
+
+
+def _defaults() -> st.SearchStrategy[str | None]:
+    text = st.text(
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="}\r\n"), max_size=6
+    )
+    return st.one_of(st.just(""), st.none(), st.sampled_from(["Friend", " ", "0", "a,b:c@"]), text)
+
+
+def tokens(context: str | None = None, *, catalog: Catalog | None = None) -> st.SearchStrategy[str]:
+    """Well-formed merge fields (``@{Lead:FirstName,Friend}``) naming fields ``context`` allows.
+
+    Blanks around the resource and the field name, tokens without a comma, empty defaults and
+    defaults holding commas, colons, ``@`` and non-ASCII text are all drawn; every token is one
+    that `mergefield.check` accepts in ``context`` (bar the missing-comma warning).
+    """
+    names = _names(context, catalog or DEFAULT_CATALOG)
+
+    def build(name: tuple[str, str], b1: str, b2: str, b3: str, default: str | None) -> str:
+        tail = "" if default is None else "," + default
+        return f"@{{{b1}{name[0]}{b2}:{b3}{name[1]}{b3}{tail}}}"
+
+    return st.builds(build, st.sampled_from(names), _BLANKS, _BLANKS, _BLANKS, _defaults())
+
+
+# --- template pieces -----------------------------------------------------------------------------
+
+
+def _pieces(
+    token: st.SearchStrategy[str], text: st.SearchStrategy[str], *, min_size: int = 0
+) -> st.SearchStrategy[str]:
+    """Literal text and tokens in any order (two literals in a row are one literal)."""
+    return st.lists(st.one_of(token, text), min_size=min_size, max_size=4).map("".join)
+
+
+def _chars(alphabet: str, max_size: int = 5) -> st.SearchStrategy[str]:
+    return st.text(alphabet=alphabet, max_size=max_size)
+
+
+def _url_rest(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Path, query and fragment after a URL's start, each with tokens or not."""
+    segment = _pieces(token, _chars(_PATH_CHARS))
+    path = st.lists(segment, max_size=3).map(lambda segs: "".join("/" + s for s in segs))
+    part = _pieces(token, _chars(_QUERY_CHARS))
+    pair = st.tuples(part, st.sampled_from(["=", "=", ""]), part).map("".join)
+    query = st.one_of(
+        st.just(""), st.lists(pair, min_size=1, max_size=3).map(lambda ps: "?" + "&".join(ps))
+    )
+    fragment = st.one_of(st.just(""), _pieces(token, _chars(_FRAGMENT_CHARS)).map("#".__add__))
+    return st.tuples(path, query, fragment).map("".join)
+
+
+def _url(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """A URL template: absolute, scheme-relative, relative, mailto, or starting with a token."""
+    host = st.tuples(
+        _pieces(token, _chars(_HOST_CHARS), min_size=1),
+        st.sampled_from(["", "", ":8080", ":@{Account:ShortCode,443}"]),
+    ).map("".join)
+    absolute = st.tuples(
+        st.sampled_from(["https://", "http://", "HTTPS://", "//", " https://"]),
+        host,
+        _url_rest(token),
+    ).map("".join)
+    relative = st.tuples(st.sampled_from(["/", "./", "?"]), _url_rest(token)).map("".join)
+    mailto = st.tuples(st.just("mailto:"), _pieces(token, _chars("abc.@", 4)), _url_rest(token))
+    whole = st.tuples(token, _url_rest(token)).map("".join)
+    return st.one_of(absolute, relative, mailto.map("".join), whole)
+
+
+def _json_text(max_size: int = 6) -> st.SearchStrategy[str]:
+    """Literal text inside a JSON string literal, escaped as JSON writers do."""
+    text = st.text(alphabet=_SAFE_TEXT, max_size=max_size).map(_literal)
+    return st.tuples(text, st.booleans()).map(lambda t: json.dumps(t[0], ensure_ascii=t[1])[1:-1])
+
+
+def _json_doc(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """A JSON template: tokens in strings, in URL strings, as whole URLs and as bare values."""
+    plain = _pieces(token, _json_text()).map(lambda s: f'"{s}"')
+    url_string = st.tuples(
+        st.sampled_from(["https://", "http://", "/"]),
+        _pieces(token, _chars(_HOST_CHARS), min_size=1),
+        _url_rest(token),
+    ).map(lambda t: '"' + "".join(t) + '"')
+    scalar = st.sampled_from(["0", "-1.5e3", "true", "false", "null", '""'])
+    value = st.one_of(plain, url_string, token, scalar)
+    key = st.one_of(st.sampled_from(["to", "text", "name", "score", "n"]), _json_text(4))
+    member = st.tuples(key.map(lambda k: f'"{k}"'), _JSON_WS, value).map(
+        lambda m: f"{m[0]}:{m[1]}{m[2]}"
+    )
+    whole_url = st.tuples(st.sampled_from(URL_KEYS), _JSON_WS, token, _url_rest(token)).map(
+        lambda m: f'"{m[0]}":{m[1]}"{m[2]}{m[3]}"'
+    )
+
+    def container(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        members = st.lists(
+            st.one_of(member, whole_url, st.tuples(key, inner).map(lambda m: f'"{m[0]}": {m[1]}')),
+            max_size=4,
+        )
+        items = st.lists(st.one_of(value, inner), max_size=3)
+        return st.one_of(
+            st.tuples(_JSON_WS, members).map(lambda m: "{" + ("," + m[0]).join(m[1]) + "}"),
+            st.tuples(_JSON_WS, items).map(lambda m: "[" + ("," + m[0]).join(m[1]) + "]"),
+        )
+
+    doc = st.recursive(value, container, max_leaves=8)
+    return st.tuples(_JSON_WS, doc, _JSON_WS).map("".join)
+
+
+def _free_text(kind: str) -> st.SearchStrategy[str]:
+    if kind == "html":
+        snippets = ['<a href="', '">', "<p>", "</p>", "'", " title='", "&amp;", "<!-- ", " -->"]
+        return st.one_of(
+            st.sampled_from(snippets), st.text(alphabet=_SAFE_TEXT, max_size=5).map(_literal)
+        )
+    if kind == "form":
+        return st.one_of(
+            st.sampled_from(["&", "=", "to=", "&name=", "+"]), _chars(string.ascii_letters + "%+")
+        )
+    return st.text(alphabet=_SAFE_TEXT, max_size=8).map(_literal)
+
+
+# --- malformed templates -------------------------------------------------------------------------
+
+_POSITION_ERRORS: Mapping[str, tuple[str, ...]] = {
+    "url": (
+        "http@{Lead:Website,}://x.example/",
+        "java@{Lead:FirstName,}:alert(1)",
+        "go@{Lead:Id,}",
+    ),
+    "json": (
+        '{"a": @{Lead:Score Lead,}5}',
+        "{@{Lead:FirstName,}: 1}",
+        '{"a": @{Lead:Score Lead,} "b": 1}',
+        '{"a": NaN, "b": "@{Lead:FirstName,}"}',
+        '["id-"@{Lead:FirstName,}]',
+        '{"a": "@{Lead:FirstName,}"',
+        '{"a": "x\n@{Lead:FirstName,}"}',
+        "[" * 600 + "@{Lead:Mobile,}" + "]" * 600,
+    ),
+}
+
+
+def _with_malformed(source: str, fragment: str, where: float) -> str:
+    """Insert ``fragment`` between the tokens of ``source``, never inside one."""
+    tokens_, _ = _scan(source, False)
+    spans = [(t[3], t[4]) for t in tokens_]
+    places = [i for i in range(len(source) + 1) if not any(a < i < b for a, b in spans)]
+    at = places[min(int(where * len(places)), len(places) - 1)]
+    return source[:at] + fragment + source[at:]
+
+
+def _malformed(kind: str, valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    noise = st.text(alphabet="@{}:,; \t\r\nLead_1", max_size=12)
+    fragment = st.one_of(
+        st.sampled_from(MALFORMED_TOKENS),
+        st.tuples(st.just("@{"), noise.filter(lambda s: "}" not in s), st.just("\n")).map("".join),
+    )
+    syntax = st.builds(
+        _with_malformed,
+        st.one_of(valid, noise),
+        fragment,
+        st.floats(min_value=0, max_value=1),
+    )
+    position = _POSITION_ERRORS.get(kind)
+    if position is None:
+        return syntax
+    return st.one_of(syntax, st.sampled_from(position))
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+def templates(
+    context: str | None = None,
+    kind: str = "text",
+    valid: bool = True,
+    *,
+    catalog: Catalog | None = None,
+) -> st.SearchStrategy[str]:
+    """Template sources of ``kind`` whose merge fields name fields that ``context`` allows.
+
+    With ``valid=True`` every drawn source holds at least one merge field and compiles in
+    ``kind`` in both modes (``mergefield.compile(s, kind=kind, mode="strict")`` never raises),
+    and the drawn sources together put merge fields in every position the kind has: for
+    ``url`` the whole URL, host, port, path, query key and value and fragment (of ``https://``,
+    ``//``, relative and ``mailto:`` URLs); for ``json`` strings, URLs inside strings, whole URLs
+    under a key named like `URL_KEYS` and bare values, in nested objects and arrays; anywhere in
+    ``form``, ``html`` and ``text``.  With ``valid=False`` every drawn source fails to compile
+    in strict mode (a malformed token from `MALFORMED_TOKENS` or a random one, or for ``url``
+    and ``json`` a merge field where that kind cannot hold one, or invalid JSON), which is what
+    parser fuzzing needs; in lax mode most compile, with the malformed tokens kept as text.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if context is not None and context not in CONTEXTS:
+        raise ValueError(f"unknown context {context!r}; expected one of {', '.join(CONTEXTS)}")
+    token = tokens(context, catalog=catalog)
+    shape: st.SearchStrategy[str]
+    if kind == "url":
+        shape = _url(token)
+    elif kind == "json":
+        shape = _json_doc(token)
+    else:
+        shape = _pieces(token, _free_text(kind), min_size=1)
+    well_formed = shape.filter(lambda s: "@{" in s)
+    return well_formed if valid else _malformed(kind, well_formed)
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+def _strings() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.text(alphabet=st.characters(exclude_categories=()), max_size=20),
+        st.sampled_from(blns()),
+        st.text(
+            alphabet=st.one_of(_ASTRAL, _SURROGATE, st.sampled_from("a <&\"'%/?#")), max_size=6
+        ),
+        st.sampled_from(["", " ", "javascript:alert(1)", " JaVa\tScRiPt:x", "%", "%zz", "\u2028"]),
+        st.none(),
+    )
+
+
+def _numbers() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(),
+        st.decimals(places=4),
+        st.sampled_from(["42", "1,000", "0042", "-1.5e3", " 7 ", "high", "", "1e999"]),
+        st.booleans(),
+        st.none(),
+    )
+
+
+_OFFSETS = st.builds(
+    dt.timezone, st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23))
+)
+_MOMENTS = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1))
+
+
+def _dates() -> st.SearchStrategy[Any]:
+    written = st.builds(
+        lambda moment, fmt: moment.strftime(fmt), _MOMENTS, st.sampled_from(DATE_FORMATS)
+    )
+    return st.one_of(
+        _MOMENTS,
+        _MOMENTS.flatmap(lambda m: _OFFSETS.map(lambda tz: m.replace(tzinfo=tz))),
+        st.dates(),
+        written,
+        st.sampled_from(["not a date", "2024-02-30", "yesterday", "12:00", "", "0"]),
+        st.none(),
+    )
+
+
+_BY_TYPE: Mapping[ValueType, Callable[[], st.SearchStrategy[Any]]] = {
+    ValueType.STRING: _strings,
+    ValueType.NUMBER: _numbers,
+    ValueType.DATE: _dates,
+}
+
+
+def field_values(type: ValueType | str) -> st.SearchStrategy[Any]:
+    """Values for a field of ``type`` (``"String"``, ``"Number"``, ``"Date"``), adversarial ones
+    included: any ``str`` (astral characters and lone surrogates too), the blns corpus,
+    ``None`` and ``""`` for String; ints, floats (NaN and infinities), Decimals, booleans and
+    numeric or non-numeric strings for Number; naive and aware datetimes, dates, date strings in
+    every format of `DATE_FORMATS` and unparseable strings for Date."""
+    return _BY_TYPE[ValueType(type)]()
+
+
+def _record(specs: Sequence[FieldSpec], extra: Sequence[str]) -> st.SearchStrategy[Any]:
+    optional = {spec.key: field_values(spec.type) for spec in specs}
+    optional.update({key: field_values(ValueType.STRING) for key in extra})
+    return st.one_of(st.fixed_dictionaries({}, optional=optional), st.none())
+
+
+def records(
+    context: str | None = None, *, catalog: Catalog | None = None
+) -> st.SearchStrategy[dict[str, dict[str, Any] | None]]:
+    """The keyword arguments of `Template.render`: one record per resource ``context`` allows.
+
+    Each drawn value is keyed by the field's record key (``Source`` for ``Lead:Source Lead``),
+    any key may be absent, a whole record may be ``None``, and the Lead record also fills the
+    custom fields of `CUSTOM_FIELDS`.  Values come from `field_values` for the field's type.
+    Use it as ``template.render(**drawn)``.
+    """
+    catalog = catalog or DEFAULT_CATALOG
+    resources = sorted(catalog.allowed_resources(context))
+    return st.fixed_dictionaries(
+        {
+            resource: _record(catalog.fields(resource), CUSTOM_FIELDS if resource == "Lead" else ())
+            for resource in resources
+        }
+    )
+
+
+# --- connectors -----------------------------------------------------------------------------------
+
+_WORDS = st.text(alphabet=string.ascii_letters + string.digits + " -", min_size=0, max_size=10)
+_LINK = st.sampled_from(["https://sms.example.com/help", "http://x.example/a?b=c"])
+
+
+def _label(max_size: int = 20) -> st.SearchStrategy[str]:
+    return st.tuples(st.sampled_from(string.ascii_uppercase), _WORDS).map(
+        lambda t: (t[0] + t[1])[:max_size]
+    )
+
+
+def _unique(items: Sequence[str]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(items), min_size=1, max_size=len(items), unique=True)
+
+
+def _event(context: str) -> st.SearchStrategy[dict[str, Any]]:
+    get = st.fixed_dictionaries(
+        {"url": templates(context, "url"), "method": st.just("GET")},
+        optional={"content_type": st.just("application/json")},
+    )
+    post = st.fixed_dictionaries(
+        {"url": templates(context, "url"), "method": st.just("POST")},
+        optional={"content_type": st.just("application/json"), "body": templates(context, "json")},
+    )
+    return st.one_of(get, post)
+
+
+def _grid_action(index: int) -> st.SearchStrategy[dict[str, Any]]:
+    common = {
+        "label": _label(15).map(lambda s: f"{s} {index}"),
+        "area": st.sampled_from(["row", "bulk", "list"]),
+        "show_on": _unique(["web", "mobile"]),
+        "roles": _unique(["Administrator", "Sales Manager", "Sales User"]),
+    }
+    call = st.fixed_dictionaries(
+        {**common, "type": st.just("call_api"), "url": templates("grid", "url"),
+         "method": st.just("POST")},
+        optional={"content_type": st.just("application/json"), "body": templates("grid", "json")},
+    )  # fmt: skip
+    popup = st.fixed_dictionaries(
+        {**common, "type": st.just("show_popup"), "iframe_url": templates("grid", "url"),
+         "popup_title": _label(), "help_url": _LINK}
+    )  # fmt: skip
+    window = st.fixed_dictionaries(
+        {**common, "type": st.just("open_in_new_window"), "web_url": templates("grid", "url")}
+    )
+    return st.one_of(call, popup, window)
+
+
+def _numbered(
+    make: Callable[[int], st.SearchStrategy[dict[str, Any]]], max_size: int
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    # Each item gets its index in its label, so that no two labels clash (a warning).
+    return st.integers(0, max_size).flatmap(
+        lambda n: st.tuples(*(make(i) for i in range(n))).map(list)
+    )
+
+
+def _menu_item(index: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "title": _label(15).map(lambda s: f"{s} {index}"),
+            "roles": _unique(["Administrator", "Sales User"]),
+            "page_title": _label(),
+            "page_description": _label(),
+            "iframe_url": templates("menu", "url"),
+        },
+        optional={"help_url": _LINK, "video_url": _LINK},
+    )
+
+
+def _automation_action(index: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "title": _label(15).map(lambda s: f"{s} {index}"),
+            "description": _label(),
+            "popup_title": _label(),
+            "iframe_url": templates("automation", "url"),
+            "popup_height": st.integers(1, 2000),
+            "popup_width": st.integers(1, 2000),
+            "help_url": _LINK,
+            "execution_url": templates("automation", "url"),
+            "method": st.just("POST"),
+        },
+        optional={
+            "content_type": st.just("application/json"),
+            "body": templates("automation", "json"),
+        },
+    )
+
+
+def _lead_tab(index: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {
+            "title": _label(15).map(lambda s: f"{s} {index}"),
+            "show_on": _unique(["web", "mobile"]),
+            "iframe_url": templates("lead_tab", "url"),
+        }
+    )
+
+
+def _valid_connector() -> st.SearchStrategy[dict[str, Any]]:
+    from mergefield.connector import CATEGORIES, EVENT_NAMES, STATUSES
+
+    basic = st.fixed_dictionaries(
+        {
+            "name": _label(20),
+            "description": _label(200),
+            "category": st.sampled_from(CATEGORIES),
+            "version": st.builds("v{}.{}".format, st.integers(1, 9), st.integers(0, 20)),
+            "status": st.sampled_from(STATUSES),
+        }
+    )
+    marketplace = st.fixed_dictionaries(
+        {"help_url": _LINK, "support_url": _LINK, "detailed_description": _label(200)},
+        optional={"features": st.lists(_label(), max_size=3)},
+    )
+    configuration = st.fixed_dictionaries(
+        {
+            "iframe_url": templates("configuration", "url"),
+            "height": st.integers(500, 2000),
+            "width": st.integers(950, 3000),
+        }
+    )
+    events = st.fixed_dictionaries({}, optional={name: _event("events") for name in EVENT_NAMES})
+    return st.fixed_dictionaries(
+        {"basic": basic},
+        optional={
+            "marketplace": marketplace,
+            "configuration": configuration,
+            "events": events,
+            "grid_actions": _numbered(_grid_action, 3),
+            "menu": _numbered(_menu_item, 2),
+            "automation_actions": _numbered(_automation_action, 2),
+            "lead_tabs": _numbered(_lead_tab, 2),
+        },
+    )
+
+
+# Each breaks one rule; a drawn invalid connector fails `loads` or has an error in `check()`.
+def _break(doc: dict[str, Any], how: str, broken_template: str) -> dict[str, Any]:
+    doc = json.loads(json.dumps(doc))
+    basic = doc["basic"]
+    if how == "missing-key":
+        del basic["status"]
+    elif how == "unknown-key":
+        basic["nmae"] = basic["name"]
+    elif how == "wrong-type":
+        basic["version"] = 1.0
+    elif how == "name-too-long":
+        basic["name"] = "N" * 21
+    elif how == "description-too-long":
+        basic["description"] = "d" * 201
+    elif how == "bad-version":
+        basic["version"] = "1.0"
+    elif how == "bad-status":
+        basic["status"] = "Shipped"
+    elif how == "empty-text":
+        basic["name"] = ""
+    elif how == "screen-too-small":
+        doc["configuration"] = {"iframe_url": "https://x.example/", "height": 499, "width": 950}
+    elif how == "method-not-allowed":
+        doc.setdefault("events", {})["enable"] = {"url": "https://x.example/", "method": "PUT"}
+    elif how == "bad-link":
+        doc["menu"] = [
+            {
+                "title": "M",
+                "roles": ["Administrator"],
+                "page_title": "P",
+                "page_description": "D",
+                "iframe_url": "https://x.example/",
+                "help_url": "ftp://x.example/",
+            }
+        ]
+    else:  # a template that does not compile in its context and kind
+        doc["configuration"] = {"iframe_url": broken_template, "height": 600, "width": 1000}
+    return doc
+
+
+_BREAKS = (
+    "missing-key",
+    "unknown-key",
+    "wrong-type",
+    "name-too-long",
+    "description-too-long",
+    "bad-version",
+    "bad-status",
+    "empty-text",
+    "screen-too-small",
+    "method-not-allowed",
+    "bad-link",
+    "template",
+)
+_BROKEN_TEXT = (
+    lambda t: t[: len(t) // 2],
+    lambda t: t.rstrip().rstrip("}") + ', "basic": {}}',  # a duplicate key
+    lambda t: t.rstrip()[:-1] + ",}",
+    lambda t: "\ufeff" + t + "x",
+    lambda t: "[" + t + "]",
+)
+
+
+def connectors(valid: bool = True, *, text: bool = False) -> st.SearchStrategy[Any]:
+    """Connector documents, as dicts or (``text=True``) as JSON text.
+
+    With ``valid=True`` every drawn document loads (``mergefield.connector.loads``) and its
+    ``check()`` reports no error (warnings may remain); every template in it comes from
+    `templates` for its context and kind, so it holds merge fields in every position.  With
+    ``valid=False`` every drawn document breaks one rule: ``loads`` raises ``ConnectorError``
+    (a missing or unknown key, a wrong type, and with ``text=True`` also text that is not
+    JSON or holds a duplicate key) or ``check()`` reports at least one error (too long a name,
+    a bad version, status, method or link, a small screen, a template that cannot compile).
+    """
+    docs = _valid_connector()
+    if not valid:
+        broken = templates("configuration", "url", valid=False)
+        docs = st.builds(_break, docs, st.sampled_from(_BREAKS), broken)
+    if not text:
+        return docs
+    dumped = st.builds(
+        lambda doc, indent, ascii_: json.dumps(doc, indent=indent, ensure_ascii=ascii_),
+        docs,
+        st.sampled_from([None, 2]),
+        st.booleans(),
+    )
+    if valid:
+        return dumped
+    return st.one_of(
+        dumped,
+        st.builds(
+            lambda t, f: f(t), _valid_connector().map(json.dumps), st.sampled_from(_BROKEN_TEXT)
+        ),
+    )
