@@ -1,0 +1,288 @@
+"""Assertions for users' own tests: a template renders every record safely for where it is used.
+
+`assert_renders_safely(template, records)` renders the template and then checks every merge
+field's output against an independent decoder: each URL part percent-decodes back to the value
+and holds nothing but unreserved characters and ``%XX``; a whole-URL slot yields only an
+``http``, ``https``, ``mailto`` or relative URL (or the documented failsafe); a ``json``
+template parses with `json.loads` and each string slot decodes back to the value; an ``html``
+slot holds no raw ``< > " '`` and no ``&`` that does not start an entity, and unescapes back to
+the value; a ``form`` slot decodes back with `urllib.parse.unquote_plus`.  It also checks that
+the core's output is exactly the slot-by-slot rendering, and that a ``url`` template does not
+render a ``javascript:``, ``vbscript:`` or ``data:`` URL from its literal text.  A failure
+raises `UnsafeRenderingError`, an `AssertionError` whose message shows the template, the
+records, the slot (field, encoder), the value and what came out.  `fuzz_template` runs the same
+assertion over records drawn by `mergefield.strategies.records` (needs ``hypothesis``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mergefield.encoding import UNSAFE_URL_FAILSAFE, URL_SCHEMES
+from mergefield.errors import RenderError
+from mergefield.template import FieldRef, Template, compile
+from mergefield.values import PreEncoded, format_value, is_missing
+
+__all__ = [
+    "UNSAFE_LITERAL_SCHEMES",
+    "UnsafeRenderingError",
+    "assert_renders_safely",
+    "fuzz_template",
+]
+
+UNSAFE_LITERAL_SCHEMES: frozenset[str] = frozenset({"javascript", "vbscript", "data"})
+"""Schemes a rendered ``url`` template may never have, even when its own text wrote them."""
+
+Records = Mapping[str, Mapping[str, Any] | None]
+
+_PERCENT_PART = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
+_FORM_PART = re.compile(r"(?:[A-Za-z0-9\-._~+]|%[0-9A-F]{2})*")
+_WHOLE_URL = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+_HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|#34|#39);")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# What browsers (WHATWG URL) strip or drop before they look for a scheme.
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_NL = {0x09: None, 0x0A: None, 0x0D: None}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class UnsafeRenderingError(AssertionError):
+    """A rendering that is not safe for where its merge field stands.
+
+    ``problem`` says what is wrong; ``template`` and ``records`` are what was rendered;
+    ``field`` is the offending `FieldRef` (``None`` for a problem of the whole output),
+    ``value`` the value it read, ``piece`` what it rendered and ``output`` the whole rendering.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        template: Template,
+        records: Records,
+        field: FieldRef | None = None,
+        value: object = None,
+        piece: str | None = None,
+        output: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.template = template
+        self.records = records
+        self.field = field
+        self.value = value
+        self.piece = piece
+        self.output = output
+        lines = [
+            problem,
+            f"  template: {template.source!r} (kind={template.kind!r}, "
+            f"context={template.context!r}, mode={template.mode!r})",
+            f"  records:  {dict(records)!r}",
+        ]
+        if field is not None:
+            lines.append(
+                f"  slot:     @{{{field.resource}:{field.field}}} at offset {field.start}, "
+                f"encoder {field.encoder!r}"
+            )
+            lines.append(f"  value:    {value!r}")
+            lines.append(f"  came out: {piece!r}")
+        if output is not None:
+            lines.append(f"  rendered: {output!r}")
+        super().__init__("\n".join(lines))
+
+
+def _same(a: str, b: str) -> bool:
+    # JSON reads an escaped high+low surrogate pair back as one astral character, so compare
+    # UTF-16 code units rather than code points.
+    return a.encode("utf-16-le", "surrogatepass") == b.encode("utf-16-le", "surrogatepass")
+
+
+def _lax(text: str) -> str:
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _browser_scheme(url: str) -> str:
+    match = _SCHEME.match(url.strip(_C0_AND_SPACE).translate(_TAB_NL))
+    return match.group(1).lower() if match else ""
+
+
+def _plain_text(slot: Any, value: object) -> str | None:
+    """The text a slot encodes for ``value`` (defaults applied); None when it is trusted."""
+    if is_missing(value):
+        return str(slot.token_default or slot.field_default or "")
+    if isinstance(value, PreEncoded):
+        return None
+    if value.__class__ is str and slot.type != "Date":
+        return str(value)
+    return format_value(value, slot.type, options=slot.options, strict=slot.strict)
+
+
+def _url_problem(piece: str, text: str) -> str | None:
+    """What is wrong with ``piece`` as the output of a whole-URL slot for ``text``."""
+    if piece == UNSAFE_URL_FAILSAFE:
+        return None
+    if not _WHOLE_URL.fullmatch(piece):
+        return "whole-URL slot holds a character that must be percent-encoded"
+    for view in (piece, html.unescape(piece)):
+        scheme = _browser_scheme(view)
+        if scheme and scheme not in URL_SCHEMES:
+            return f"whole-URL slot yields the scheme {scheme!r}"
+    if urllib.parse.unquote(piece) != urllib.parse.unquote(_lax(text)):
+        return "whole-URL slot does not decode back to the value"
+    return None
+
+
+def _piece_problem(encoder: str, piece: str, text: str, slot: Any, value: object) -> str | None:
+    """What is wrong with ``piece`` as ``encoder``'s output for ``text``; None when it is safe."""
+    if encoder.startswith("json_") and encoder != "json_value":
+        try:
+            decoded = json.loads(f'"{piece}"')
+        except ValueError as exc:
+            return f"JSON string slot is not a valid JSON string body: {exc}"
+        if "\u2028" in piece or "\u2029" in piece:
+            return "JSON string slot holds a raw U+2028 or U+2029"
+        if encoder == "json_string":
+            return None if _same(decoded, text) else "JSON string slot does not decode back"
+        encoder, piece = encoder[len("json_") :], decoded
+    if encoder == "json_value":
+        try:
+            parsed = json.loads(piece, parse_constant=_no_constant)
+        except ValueError as exc:
+            return f"bare JSON value slot is not one JSON value: {exc}"
+        if is_missing(value) and not text:
+            return None if parsed is None else "a missing value without default is not null"
+        if slot.type != "Number" and not (isinstance(parsed, str) and _same(parsed, text)):
+            return "JSON value slot does not decode back to the value as a string"
+        return None
+    if encoder == "url":
+        return _url_problem(piece, text)
+    if encoder.startswith("url_"):
+        if not _PERCENT_PART.fullmatch(piece):
+            return "URL part holds a character other than A-Z a-z 0-9 - . _ ~ and %XX"
+        decoded = urllib.parse.unquote(piece, errors="strict")
+        return None if decoded == _lax(text) else "URL part does not decode back to the value"
+    if encoder == "form":
+        if not _FORM_PART.fullmatch(piece):
+            return "form slot holds a character other than A-Z a-z 0-9 - . _ ~ + and %XX"
+        decoded = urllib.parse.unquote_plus(piece, errors="strict")
+        return None if decoded == _lax(text) else "form slot does not decode back to the value"
+    if encoder == "html":
+        raw = set(piece) & set("<>\"'")
+        if raw:
+            return f"HTML slot holds a raw {''.join(sorted(raw))}"
+        if _HTML_ENTITY.sub("", piece).count("&"):
+            return "HTML slot holds a raw &"
+        return None if html.unescape(piece) == _lax(text) else "HTML slot does not unescape back"
+    return None if piece == _lax(text) else "text slot changed the value"
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check(template: Template, records: Records) -> None:
+    def fail(problem: str, **where: Any) -> UnsafeRenderingError:
+        return UnsafeRenderingError(problem, template=template, records=records, **where)
+
+    try:
+        output = template.render(**records)
+    except RenderError as exc:
+        if template.mode == "strict":
+            return  # refusing a value is the safe outcome strict mode promises
+        raise fail(f"lax rendering raised {exc}") from exc
+    # The core renders plain strings itself; the Python policy rendering each slot alone is
+    # the reference it must match.
+    literals = template._literals
+    expected = literals[0]
+    for slot, literal in zip(template._slots, literals[1:], strict=True):
+        value = slot.read(records.get(slot.ref.resource))
+        piece = slot.resolve(value)
+        if not output.startswith(expected + piece):
+            raise fail(
+                "the rendering differs from rendering this slot alone",
+                field=slot.ref,
+                value=value,
+                piece=piece,
+                output=output,
+            )
+        text = _plain_text(slot, value)
+        if text is not None:
+            problem = _piece_problem(slot.ref.encoder, piece, text, slot, value)
+            if problem is not None:
+                raise fail(problem, field=slot.ref, value=value, piece=piece, output=output)
+        expected += piece + literal
+    if output != expected:
+        raise fail("the rendering differs from its literal text and slots", output=output)
+    if template.kind == "json":
+        try:
+            json.loads(output, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise fail(f"the rendered JSON does not parse: {exc}", output=output) from None
+    if template.kind == "url":
+        for view in (output, html.unescape(output)):
+            scheme = _browser_scheme(view)
+            if scheme in UNSAFE_LITERAL_SCHEMES:
+                raise fail(f"the rendered URL has the scheme {scheme!r}", output=output)
+
+
+def assert_renders_safely(
+    template: Template | str,
+    records: Records | Iterable[Records] | None = None,
+    /,
+    *,
+    kind: str = "text",
+    context: str | None = None,
+    mode: str = "lax",
+) -> None:
+    """Render ``template`` with ``records`` and check every slot is safe for its position.
+
+    ``template`` is a `Template`, or a source compiled with ``kind``, ``context`` and ``mode``.
+    ``records`` is one set of keyword arguments of `Template.render`
+    (``{"Lead": {...}, "User": {...}}``), an iterable of them, or ``None`` (no records: every
+    value missing).  In strict mode a `RenderError` counts as safe (the value was refused); in
+    lax mode it is a failure.  Raises `UnsafeRenderingError` (an `AssertionError`) naming the
+    template, the records, the slot, the value and what came out; see the module docstring for
+    what is checked.
+    """
+    if isinstance(template, str):
+        template = compile(template, kind=kind, context=context, mode=mode)
+    if records is None:
+        batches: Iterable[Records] = [{}]
+    elif isinstance(records, Mapping):
+        batches = [records]
+    else:
+        batches = records
+    for batch in batches:
+        _check(template, batch)
+
+
+def fuzz_template(
+    template: Template, *, max_examples: int = 100, derandomize: bool = False
+) -> None:
+    """Run `assert_renders_safely` on ``template`` over records drawn for its context.
+
+    Records come from `mergefield.strategies.records` with the template's context and catalog;
+    hypothesis shrinks a failure to a small record and re-raises its `UnsafeRenderingError`.
+    ``derandomize=True`` makes the run repeatable (the same records every time).  Needs the
+    ``testing`` extra (``hypothesis``).
+    """
+    from hypothesis import HealthCheck, given, settings
+
+    from mergefield.strategies import records
+
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(records(template.context, catalog=template.catalog))
+    def run(drawn: dict[str, dict[str, Any] | None]) -> None:
+        assert_renders_safely(template, drawn)
+
+    run()
