@@ -7,6 +7,8 @@ from ._fast_py import EXPECT_RESOURCE as EXPECT_RESOURCE
 from ._fast_py import FLUSH_BYTES as FLUSH_BYTES
 from ._fast_py import STEP_FORM as STEP_FORM
 from ._fast_py import STEP_HTML as STEP_HTML
+from ._fast_py import STEP_JSON_NUMBER as STEP_JSON_NUMBER
+from ._fast_py import STEP_JSON_QUOTED as STEP_JSON_QUOTED
 from ._fast_py import STEP_JSON_STRING as STEP_JSON_STRING
 from ._fast_py import STEP_PERCENT as STEP_PERCENT
 from ._fast_py import STEP_TEXT as STEP_TEXT

@@ -9,8 +9,9 @@ module-level mutable state, so templates can render from several threads at once
 """
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from cpython.mem cimport PyMem_Free, PyMem_Realloc
-from cpython.unicode cimport PyUnicode_DATA, PyUnicode_FromKindAndData, PyUnicode_KIND, PyUnicode_READ
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.string cimport memcpy
 
 EXPECT_RESOURCE = 1
@@ -114,8 +115,27 @@ STEP_PERCENT = 1
 STEP_FORM = 2
 STEP_HTML = 3
 STEP_JSON_STRING = 4
+STEP_JSON_NUMBER = 5
+STEP_JSON_QUOTED = 6
 
-DEF _UCS4 = 4
+FLUSH_BYTES = 1 << 16
+
+# The same ids as C constants: comparing against the Python names above would box every test.
+cdef enum:
+    C_TEXT = 0
+    C_PERCENT = 1
+    C_FORM = 2
+    C_HTML = 3
+    C_JSON_STRING = 4
+    C_JSON_NUMBER = 5
+    C_JSON_QUOTED = 6
+    C_FLUSH_BYTES = 1 << 16
+
+cdef extern from "Python.h":
+    ctypedef unsigned char Py_UCS1
+    ctypedef unsigned short Py_UCS2
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    bint PyUnicode_IS_ASCII(object o)
 
 cdef const char* _HEX_UPPER = b"0123456789ABCDEF"
 cdef const char* _HEX_LOWER = b"0123456789abcdef"
@@ -123,23 +143,54 @@ cdef const char* _HEX_LOWER = b"0123456789abcdef"
 # RFC 3986 unreserved ASCII: the only characters PERCENT and FORM leave as they are.  Filled once
 # at import and never written again.
 cdef unsigned char _UNRESERVED[128]
+# Which 1-byte code points a step must spell otherwise (HTML, JSON): the fast path's tables.
+cdef unsigned char _HTML_SPECIAL[256]
+cdef unsigned char _JSON_SPECIAL[256]
 
 
 cdef void _init_tables() noexcept:
     cdef int c
-    for c in range(128):
-        _UNRESERVED[c] = (
-            (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 45 or c == 46 or c == 95 or c == 126
-        )
+    for c in range(256):
+        if c < 128:
+            _UNRESERVED[c] = (
+                (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122)
+                or c == 45 or c == 46 or c == 95 or c == 126
+            )
+        _HTML_SPECIAL[c] = c == 38 or c == 60 or c == 62 or c == 34 or c == 39
+        _JSON_SPECIAL[c] = c < 0x20 or c == 34 or c == 92
 
 
 _init_tables()
 
 
 cdef struct Buf:
-    Py_UCS4* data
+    # One row being built.  It holds 1-byte code points until a wider one arrives, then 4-byte
+    # ones; `maxchar` is a bound in the same width class as the widest code point written, which
+    # is all `PyUnicode_New` needs to build a canonical str directly.
+    void* data
     Py_ssize_t length
     Py_ssize_t capacity
+    bint wide
+    Py_UCS4 maxchar
+
+
+cdef void _buf_init(Buf* buf) noexcept:
+    buf.data = NULL
+    buf.length = 0
+    buf.capacity = 0
+    buf.wide = False
+    buf.maxchar = 0
+
+
+cdef inline void _buf_reset(Buf* buf) noexcept:
+    buf.length = 0
+    buf.maxchar = 0
+    if buf.wide:
+        # Back to 1-byte storage: one wide row must not slow down every row after it.
+        PyMem_Free(buf.data)
+        buf.data = NULL
+        buf.capacity = 0
+        buf.wide = False
 
 
 cdef int _reserve(Buf* buf, Py_ssize_t extra) except -1:
@@ -153,12 +204,76 @@ cdef int _reserve(Buf* buf, Py_ssize_t extra) except -1:
         capacity = needed
     if capacity < 256:
         capacity = 256
-    grown = PyMem_Realloc(buf.data, capacity * sizeof(Py_UCS4))
+    grown = PyMem_Realloc(buf.data, capacity * (4 if buf.wide else 1))
     if grown == NULL:
         raise MemoryError()
-    buf.data = <Py_UCS4*>grown
+    buf.data = grown
     buf.capacity = capacity
     return 0
+
+
+cdef int _widen(Buf* buf) except -1:
+    cdef Py_UCS4* wide = <Py_UCS4*>PyMem_Malloc((buf.capacity if buf.capacity else 256) * 4)
+    cdef Py_UCS1* narrow = <Py_UCS1*>buf.data
+    cdef Py_ssize_t i
+    if wide == NULL:
+        raise MemoryError()
+    for i in range(buf.length):
+        wide[i] = narrow[i]
+    PyMem_Free(buf.data)
+    buf.data = wide
+    if not buf.capacity:
+        buf.capacity = 256
+    buf.wide = True
+    return 0
+
+
+cdef inline int _put(Buf* buf, Py_UCS4 c) except -1:
+    # The caller has reserved room.
+    if c > buf.maxchar:
+        buf.maxchar = c
+    if buf.wide:
+        (<Py_UCS4*>buf.data)[buf.length] = c
+    elif c < 256:
+        (<Py_UCS1*>buf.data)[buf.length] = <Py_UCS1>c
+    else:
+        _widen(buf)
+        (<Py_UCS4*>buf.data)[buf.length] = c
+    buf.length += 1
+    return 0
+
+
+cdef inline void _put_ascii(Buf* buf, const char* text) noexcept:
+    # Room reserved by the caller; ASCII never widens the buffer nor raises maxchar past 127.
+    cdef Py_ssize_t i = 0
+    if buf.maxchar < 127:
+        buf.maxchar = 127
+    while text[i] != 0:
+        if buf.wide:
+            (<Py_UCS4*>buf.data)[buf.length] = <unsigned char>text[i]
+        else:
+            (<Py_UCS1*>buf.data)[buf.length] = <unsigned char>text[i]
+        buf.length += 1
+        i += 1
+
+
+cdef inline void _put_percent(Buf* buf, unsigned int byte) noexcept:
+    cdef char piece[4]
+    piece[0] = 37  # '%'
+    piece[1] = _HEX_UPPER[byte >> 4]
+    piece[2] = _HEX_UPPER[byte & 15]
+    piece[3] = 0
+    _put_ascii(buf, piece)
+
+
+cdef inline Py_UCS4 _class_bound(str text) noexcept:
+    # CPython keeps every str in its narrowest form, so its kind tells the width class exactly.
+    cdef int kind = PyUnicode_KIND(text)
+    if kind == 1:
+        return 127 if PyUnicode_IS_ASCII(text) else 255
+    if kind == 2:
+        return 0xFFFF
+    return 0x10FFFF
 
 
 cdef int _append_str(Buf* buf, str text) except -1:
@@ -166,56 +281,72 @@ cdef int _append_str(Buf* buf, str text) except -1:
     cdef Py_ssize_t i
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
-    cdef Py_UCS4* out
+    cdef Py_UCS4 bound
+    if n == 0:
+        return 0
+    bound = _class_bound(text)
     _reserve(buf, n)
-    out = buf.data + buf.length
-    if kind == _UCS4:
-        memcpy(out, data, n * sizeof(Py_UCS4))
+    if bound > 255 and not buf.wide:
+        _widen(buf)
+    if bound > buf.maxchar:
+        buf.maxchar = bound
+    if not buf.wide:
+        memcpy(<Py_UCS1*>buf.data + buf.length, data, n)
+    elif kind == 4:
+        memcpy(<Py_UCS4*>buf.data + buf.length, data, n * 4)
     else:
         for i in range(n):
-            out[i] = PyUnicode_READ(kind, data, i)
+            (<Py_UCS4*>buf.data)[buf.length + i] = PyUnicode_READ(kind, data, i)
     buf.length += n
     return 0
 
 
-cdef inline void _put(Buf* buf, unsigned int c) noexcept:
-    buf.data[buf.length] = c
-    buf.length += 1
-
-
-cdef inline void _put_percent(Buf* buf, unsigned int byte) noexcept:
-    _put(buf, 37)  # '%'
-    _put(buf, <unsigned char>_HEX_UPPER[byte >> 4])
-    _put(buf, <unsigned char>_HEX_UPPER[byte & 15])
-
-
-cdef inline void _put_ascii(Buf* buf, const char* text) noexcept:
-    while text[0] != 0:
-        _put(buf, <unsigned char>text[0])
-        text += 1
+cdef str _buf_str(Buf* buf):
+    """The row as a str, built once in its final width."""
+    cdef object result = PyUnicode_New(buf.length, buf.maxchar)
+    cdef int kind = PyUnicode_KIND(result)
+    cdef void* out = PyUnicode_DATA(result)
+    cdef Py_ssize_t i
+    cdef Py_UCS4* wide = <Py_UCS4*>buf.data
+    if not buf.wide:
+        memcpy(out, buf.data, buf.length)
+    elif kind == 1:
+        for i in range(buf.length):
+            (<Py_UCS1*>out)[i] = <Py_UCS1>wide[i]
+    elif kind == 2:
+        for i in range(buf.length):
+            (<Py_UCS2*>out)[i] = <Py_UCS2>wide[i]
+    else:
+        memcpy(out, buf.data, buf.length * 4)
+    return <str>result
 
 
 cdef int _encode_into(Buf* buf, int step, str value) except -1:
-    """Append ``value`` encoded by ``step``; return 1 (and append nothing) on a lone surrogate."""
+    """Append ``value`` encoded by ``step``; return 1 (appending nothing) on a lone surrogate."""
     cdef Py_ssize_t n = len(value)
     cdef Py_ssize_t i
     cdef Py_ssize_t mark = buf.length
+    cdef Py_UCS4 mark_max = buf.maxchar
     cdef int kind = PyUnicode_KIND(value)
     cdef void* data = PyUnicode_DATA(value)
     cdef unsigned int c  # a number, not a character: it is shifted and masked below
-    for i in range(n):
-        c = PyUnicode_READ(kind, data, i)
-        if 0xD800 <= c <= 0xDFFF:
-            buf.length = mark
-            return 1
-        # The longest spelling of one code point is 12 (four %XX bytes).
-        _reserve(buf, 12)
-        if step == STEP_TEXT:
-            _put(buf, c)
-        elif step == STEP_PERCENT or step == STEP_FORM:
+    if kind != 1:
+        # Only a 2- or 4-byte str can hold a surrogate; the policy decides what becomes of it.
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if 0xD800 <= c <= 0xDFFF:
+                return 1
+    if kind == 1 and not buf.wide and step != C_TEXT:
+        return _encode_narrow(buf, step, <Py_UCS1*>data, n, _class_bound(value))
+    if step == C_TEXT:
+        _append_str(buf, value)
+    elif step == C_PERCENT or step == C_FORM:
+        _reserve(buf, n * 12)  # four UTF-8 bytes as %XX each, at most
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
             if c < 128 and _UNRESERVED[c]:
                 _put(buf, c)
-            elif c == 32 and step == STEP_FORM:
+            elif c == 32 and step == C_FORM:
                 _put(buf, 43)  # '+'
             elif c < 0x80:
                 _put_percent(buf, c)
@@ -231,7 +362,10 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
                 _put_percent(buf, 0x80 | ((c >> 12) & 0x3F))
                 _put_percent(buf, 0x80 | ((c >> 6) & 0x3F))
                 _put_percent(buf, 0x80 | (c & 0x3F))
-        elif step == STEP_HTML:
+    elif step == C_HTML:
+        _reserve(buf, n * 5)
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
             if c == 38:
                 _put_ascii(buf, b"&amp;")
             elif c == 60:
@@ -244,8 +378,15 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
                 _put_ascii(buf, b"&#39;")
             else:
                 _put(buf, c)
-        elif step == STEP_JSON_STRING:
-            if c == 34:
+    elif step == C_JSON_STRING or step == C_JSON_QUOTED:
+        _reserve(buf, n * 6 + 2)
+        if step == C_JSON_QUOTED:
+            _put_ascii(buf, b'"')
+        for i in range(n):
+            c = PyUnicode_READ(kind, data, i)
+            if c >= 0x20 and c != 34 and c != 92 and c != 0x2028 and c != 0x2029:
+                _put(buf, c)
+            elif c == 34:
                 _put_ascii(buf, b'\\"')
             elif c == 92:
                 _put_ascii(buf, b"\\\\")
@@ -259,32 +400,161 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
                 _put_ascii(buf, b"\\r")
             elif c == 9:
                 _put_ascii(buf, b"\\t")
-            elif c < 0x20 or c == 0x2028 or c == 0x2029:
+            else:
                 _put_ascii(buf, b"\\u")
                 _put(buf, <unsigned char>_HEX_LOWER[(c >> 12) & 15])
                 _put(buf, <unsigned char>_HEX_LOWER[(c >> 8) & 15])
                 _put(buf, <unsigned char>_HEX_LOWER[(c >> 4) & 15])
                 _put(buf, <unsigned char>_HEX_LOWER[c & 15])
-            else:
-                _put(buf, c)
-        else:
-            buf.length = mark
-            raise ValueError(f"unknown base transform {step}")
+        if step == C_JSON_QUOTED:
+            _put_ascii(buf, b'"')
+    else:
+        buf.length = mark
+        buf.maxchar = mark_max
+        raise ValueError(f"unknown base transform {step}")
     return 0
 
 
-def encode_fast(int step, str value):
-    """Encode a plain str by one base transform; ``None`` when it holds a lone surrogate."""
+cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 bound) except -1:
+    """`_encode_into` for the common case, a 1-byte str into a 1-byte buffer: table lookups and
+    direct stores, no width checks per character."""
+    cdef Py_ssize_t i
+    cdef Py_UCS1 c
+    cdef Py_UCS1* out
+    cdef Py_ssize_t length
+    if step == C_PERCENT or step == C_FORM:
+        _reserve(buf, n * 6)  # two UTF-8 bytes as %XX each, at most, for a 1-byte code point
+        if buf.maxchar < 127:
+            buf.maxchar = 127
+        out = <Py_UCS1*>buf.data
+        length = buf.length
+        for i in range(n):
+            c = src[i]
+            if c < 128 and _UNRESERVED[c]:
+                out[length] = c
+                length += 1
+            elif c == 32 and step == C_FORM:
+                out[length] = 43  # '+'
+                length += 1
+            elif c < 0x80:
+                out[length] = 37
+                out[length + 1] = _HEX_UPPER[c >> 4]
+                out[length + 2] = _HEX_UPPER[c & 15]
+                length += 3
+            else:
+                out[length] = 37
+                out[length + 1] = _HEX_UPPER[(0xC0 | (c >> 6)) >> 4]
+                out[length + 2] = _HEX_UPPER[(0xC0 | (c >> 6)) & 15]
+                out[length + 3] = 37
+                out[length + 4] = _HEX_UPPER[(0x80 | (c & 0x3F)) >> 4]
+                out[length + 5] = _HEX_UPPER[(0x80 | (c & 0x3F)) & 15]
+                length += 6
+        buf.length = length
+        return 0
+    if bound > buf.maxchar:
+        buf.maxchar = bound
+    if step == C_HTML:
+        _reserve(buf, n * 5)
+        for i in range(n):
+            c = src[i]
+            if not _HTML_SPECIAL[c]:
+                (<Py_UCS1*>buf.data)[buf.length] = c
+                buf.length += 1
+            elif c == 38:
+                _put_ascii(buf, b"&amp;")
+            elif c == 60:
+                _put_ascii(buf, b"&lt;")
+            elif c == 62:
+                _put_ascii(buf, b"&gt;")
+            elif c == 34:
+                _put_ascii(buf, b"&#34;")
+            else:
+                _put_ascii(buf, b"&#39;")
+        return 0
+    if step == C_JSON_STRING or step == C_JSON_QUOTED:
+        _reserve(buf, n * 6 + 2)
+        if step == C_JSON_QUOTED:
+            _put_ascii(buf, b'"')
+        for i in range(n):
+            c = src[i]
+            if not _JSON_SPECIAL[c]:
+                (<Py_UCS1*>buf.data)[buf.length] = c
+                buf.length += 1
+            elif c == 34:
+                _put_ascii(buf, b'\\"')
+            elif c == 92:
+                _put_ascii(buf, b"\\\\")
+            elif c == 8:
+                _put_ascii(buf, b"\\b")
+            elif c == 12:
+                _put_ascii(buf, b"\\f")
+            elif c == 10:
+                _put_ascii(buf, b"\\n")
+            elif c == 13:
+                _put_ascii(buf, b"\\r")
+            elif c == 9:
+                _put_ascii(buf, b"\\t")
+            else:
+                _put_ascii(buf, b"\\u00")
+                _put(buf, <unsigned char>_HEX_LOWER[(c >> 4) & 15])
+                _put(buf, <unsigned char>_HEX_LOWER[c & 15])
+        if step == C_JSON_QUOTED:
+            _put_ascii(buf, b'"')
+        return 0
+    raise ValueError(f"unknown base transform {step}")
+
+
+cdef int _int_into(Buf* buf, int step, object value) except -1:
+    """Append the digits of an exact ``int``; return 1 when it does not fit 64 bits."""
+    cdef int overflow = 0
+    cdef long long number = PyLong_AsLongLongAndOverflow(value, &overflow)
+    cdef unsigned long long magnitude
+    cdef char digits[24]
+    cdef int pos = 23
+    if overflow:
+        return 1
+    digits[pos] = 0
+    magnitude = (<unsigned long long>(-(number + 1))) + 1 if number < 0 else <unsigned long long>number
+    while True:
+        pos -= 1
+        digits[pos] = <char>(48 + magnitude % 10)
+        magnitude //= 10
+        if magnitude == 0:
+            break
+    if number < 0:
+        pos -= 1
+        digits[pos] = 45  # '-'
+    _reserve(buf, 26)
+    if step == C_JSON_QUOTED:
+        _put_ascii(buf, b'"')
+    _put_ascii(buf, digits + pos)
+    if step == C_JSON_QUOTED:
+        _put_ascii(buf, b'"')
+    return 0
+
+
+def encode_fast(int step, value):
+    """Encode a plain str (or an exact int) by one base step; ``None`` when the policy must
+    decide (a lone surrogate, an int beyond 64 bits, text in a JSON number slot)."""
     cdef Buf buf
-    buf.data = NULL
-    buf.length = 0
-    buf.capacity = 0
+    _buf_init(&buf)
     try:
-        if _encode_into(&buf, step, value):
+        if _fast_value(&buf, step, value):
             return None
-        return PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length)
+        return _buf_str(&buf)
     finally:
         PyMem_Free(buf.data)
+
+
+cdef inline int _fast_value(Buf* buf, int step, object value) except -1:
+    """Encode ``value`` in the core when the step allows it; 1 means "ask the policy"."""
+    if type(value) is str:
+        if len(<str>value) == 0 or step == C_JSON_NUMBER:
+            return 1
+        return _encode_into(buf, step, <str>value)
+    if type(value) is int:
+        return _int_into(buf, step, value)
+    return 1
 
 
 def _get_nothing(key):
@@ -301,7 +571,7 @@ cdef object _getter(object row, Py_ssize_t number):
 
 
 cdef struct Plan:
-    # The C view of one batch: slot count and each slot's base transform.
+    # The C view of one batch: slot count and each slot's base step.
     Py_ssize_t n
     int* steps
 
@@ -309,7 +579,7 @@ cdef struct Plan:
 cdef int _plan(Plan* plan, list steps) except -1:
     cdef Py_ssize_t i
     plan.n = len(steps)
-    plan.steps = <int*>PyMem_Realloc(NULL, (plan.n + 1) * sizeof(int))
+    plan.steps = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
     if plan.steps == NULL:
         raise MemoryError()
     for i in range(plan.n):
@@ -318,79 +588,80 @@ cdef int _plan(Plan* plan, list steps) except -1:
 
 
 cdef int _fill_row(
-    Buf* buf, list literals, list keys, Plan* plan, object get, list columns,
+    Buf* buf, list literals, list keys, Plan* plan, list missing, object get, list columns,
     Py_ssize_t index, object resolve, object row,
 ) except -1:
-    """One rendered row into ``buf``: values from ``get(key)``, or ``columns[i][index]``."""
+    """One rendered row into ``buf``: values from ``get(keys[i])``, or ``columns[i][index]``."""
     cdef Py_ssize_t i
     cdef int step
-    cdef bint done
     cdef object value, text, column
-    buf.length = 0
+    cdef bint is_dict = type(row) is dict
+    _buf_reset(buf)
     _append_str(buf, <str>literals[0])
     for i in range(plan.n):
-        if columns is None:
+        if is_dict:
+            # The same lookup as `row.get`, without a bound method call per value.
+            value = (<dict>row).get(keys[i])
+        elif columns is None:
             value = get(keys[i])
         else:
             column = columns[i]
             value = None if column is None else column[index]
         step = plan.steps[i]
-        done = False
-        if step >= 0 and type(value) is str and len(<str>value) > 0:
-            done = _encode_into(buf, step, <str>value) == 0
-        if not done:
+        text = missing[i]
+        if text is not None and (value is None or (type(value) is str and len(<str>value) == 0)):
+            _append_str(buf, <str>text)
+        elif step < 0 or _fast_value(buf, step, value):
             text = resolve(i, value, row)
             _append_str(buf, <str?>text)
         _append_str(buf, <str>literals[i + 1])
     return 0
 
 
-def render_rows(literals, keys, steps, rows, resolve):
+def render_rows(literals, keys, steps, missing, rows, resolve):
     """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
     cdef list lits = list(literals)
     cdef list key_list = list(keys)
+    cdef list missing_list = list(missing)
     cdef Py_ssize_t number = -1
     cdef list out = []
     cdef Buf buf
     cdef Plan plan
-    buf.data = NULL
-    buf.length = 0
-    buf.capacity = 0
+    _buf_init(&buf)
     _plan(&plan, list(steps))
     try:
         for row in rows:
             number += 1
-            _fill_row(&buf, lits, key_list, &plan, _getter(row, number), None, number, resolve, row)
-            out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
+            _fill_row(
+                &buf, lits, key_list, &plan, missing_list,
+                None if type(row) is dict else _getter(row, number), None, number, resolve, row,
+            )
+            out.append(_buf_str(&buf))
     finally:
         PyMem_Free(buf.data)
         PyMem_Free(plan.steps)
     return out
 
 
-def render_columns(literals, columns, steps, Py_ssize_t nrows, resolve):
+def render_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve):
     """Columnar `render_rows`; see `_fast_py.render_columns`."""
     cdef list lits = list(literals)
     cdef list cols = list(columns)
+    cdef list missing_list = list(missing)
     cdef Py_ssize_t index
     cdef list out = []
     cdef Buf buf
     cdef Plan plan
-    buf.data = NULL
-    buf.length = 0
-    buf.capacity = 0
+    _buf_init(&buf)
     _plan(&plan, list(steps))
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, [], &plan, None, cols, index, resolve, index)
-            out.append(PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length))
+            _fill_row(&buf, lits, [], &plan, missing_list, None, cols, index, resolve, index)
+            out.append(_buf_str(&buf))
     finally:
         PyMem_Free(buf.data)
         PyMem_Free(plan.steps)
     return out
-
-
-FLUSH_BYTES = 1 << 16
 
 
 cdef struct Bytes:
@@ -410,36 +681,40 @@ cdef int _utf8_line(Bytes* out, Buf* buf, bytes separator) except -1:
     cdef unsigned int c
     cdef char* p
     if needed > out.capacity:
-        capacity = max(needed, out.capacity * 2, FLUSH_BYTES * 2)
+        capacity = max(needed, out.capacity * 2, C_FLUSH_BYTES * 2)
         grown = PyMem_Realloc(out.data, capacity)
         if grown == NULL:
             raise MemoryError()
         out.data = <char*>grown
         out.capacity = capacity
     p = out.data + out.length
-    for i in range(buf.length):
-        c = buf.data[i]
-        if c < 0x80:
-            p[0] = <char>c
-            p += 1
-        elif c < 0x800:
-            p[0] = <char>(0xC0 | (c >> 6))
-            p[1] = <char>(0x80 | (c & 0x3F))
-            p += 2
-        elif c < 0x10000:
-            if 0xD800 <= c <= 0xDFFF:
-                # Let Python raise its own UnicodeEncodeError, as the pure core does.
-                PyUnicode_FromKindAndData(_UCS4, buf.data, buf.length).encode("utf-8")
-            p[0] = <char>(0xE0 | (c >> 12))
-            p[1] = <char>(0x80 | ((c >> 6) & 0x3F))
-            p[2] = <char>(0x80 | (c & 0x3F))
-            p += 3
-        else:
-            p[0] = <char>(0xF0 | (c >> 18))
-            p[1] = <char>(0x80 | ((c >> 12) & 0x3F))
-            p[2] = <char>(0x80 | ((c >> 6) & 0x3F))
-            p[3] = <char>(0x80 | (c & 0x3F))
-            p += 4
+    if not buf.wide and buf.maxchar < 128:
+        memcpy(p, buf.data, buf.length)
+        p += buf.length
+    else:
+        for i in range(buf.length):
+            c = (<Py_UCS4*>buf.data)[i] if buf.wide else (<Py_UCS1*>buf.data)[i]
+            if c < 0x80:
+                p[0] = <char>c
+                p += 1
+            elif c < 0x800:
+                p[0] = <char>(0xC0 | (c >> 6))
+                p[1] = <char>(0x80 | (c & 0x3F))
+                p += 2
+            elif c < 0x10000:
+                if 0xD800 <= c <= 0xDFFF:
+                    # Let Python raise its own UnicodeEncodeError, as the pure core does.
+                    _buf_str(buf).encode("utf-8")
+                p[0] = <char>(0xE0 | (c >> 12))
+                p[1] = <char>(0x80 | ((c >> 6) & 0x3F))
+                p[2] = <char>(0x80 | (c & 0x3F))
+                p += 3
+            else:
+                p[0] = <char>(0xF0 | (c >> 18))
+                p[1] = <char>(0x80 | ((c >> 12) & 0x3F))
+                p[2] = <char>(0x80 | ((c >> 6) & 0x3F))
+                p[3] = <char>(0x80 | (c & 0x3F))
+                p += 4
     memcpy(p, <char*>separator, sep_len)
     p += sep_len
     out.length = p - out.data
@@ -453,17 +728,16 @@ cdef int _flush(Bytes* out, object write) except -1:
     return 0
 
 
-def write_rows(literals, keys, steps, rows, resolve, write, bytes separator):
+def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separator):
     """`render_rows` straight to ``write`` as UTF-8 blocks; see `_fast_py.write_rows`."""
     cdef list lits = list(literals)
     cdef list key_list = list(keys)
+    cdef list missing_list = list(missing)
     cdef Py_ssize_t number = -1
     cdef Buf buf
     cdef Bytes out
     cdef Plan plan
-    buf.data = NULL
-    buf.length = 0
-    buf.capacity = 0
+    _buf_init(&buf)
     out.data = NULL
     out.length = 0
     out.capacity = 0
@@ -471,9 +745,12 @@ def write_rows(literals, keys, steps, rows, resolve, write, bytes separator):
     try:
         for row in rows:
             number += 1
-            _fill_row(&buf, lits, key_list, &plan, _getter(row, number), None, number, resolve, row)
+            _fill_row(
+                &buf, lits, key_list, &plan, missing_list,
+                None if type(row) is dict else _getter(row, number), None, number, resolve, row,
+            )
             _utf8_line(&out, &buf, separator)
-            if out.length >= FLUSH_BYTES:
+            if out.length >= C_FLUSH_BYTES:
                 _flush(&out, write)
         _flush(&out, write)
     finally:
@@ -483,26 +760,25 @@ def write_rows(literals, keys, steps, rows, resolve, write, bytes separator):
     return number + 1
 
 
-def write_columns(literals, columns, steps, Py_ssize_t nrows, resolve, write, bytes separator):
+def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, write, bytes separator):
     """`render_columns` straight to ``write``; see `_fast_py.write_columns`."""
     cdef list lits = list(literals)
     cdef list cols = list(columns)
+    cdef list missing_list = list(missing)
     cdef Py_ssize_t index
     cdef Buf buf
     cdef Bytes out
     cdef Plan plan
-    buf.data = NULL
-    buf.length = 0
-    buf.capacity = 0
+    _buf_init(&buf)
     out.data = NULL
     out.length = 0
     out.capacity = 0
     _plan(&plan, list(steps))
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, [], &plan, None, cols, index, resolve, index)
+            _fill_row(&buf, lits, [], &plan, missing_list, None, cols, index, resolve, index)
             _utf8_line(&out, &buf, separator)
-            if out.length >= FLUSH_BYTES:
+            if out.length >= C_FLUSH_BYTES:
                 _flush(&out, write)
         _flush(&out, write)
     finally:

@@ -26,8 +26,11 @@ __all__ = [
     "EXPECT_COLON",
     "EXPECT_FIELD",
     "EXPECT_RESOURCE",
+    "FLUSH_BYTES",
     "STEP_FORM",
     "STEP_HTML",
+    "STEP_JSON_NUMBER",
+    "STEP_JSON_QUOTED",
     "STEP_JSON_STRING",
     "STEP_PERCENT",
     "STEP_TEXT",
@@ -140,13 +143,21 @@ def scan(source: str, strict: bool) -> tuple[list[TokenTuple], list[ErrorTuple]]
 
 # --- bulk substitution -------------------------------------------------------------------------
 
-# Base transform ids, as in `mergefield.encoding` (which is the policy-side reference).
+# Base step ids, as in `mergefield.encoding` (the policy-side reference) for 0-4, plus the two
+# typed JSON value steps of the core.
 STEP_TEXT = 0
 STEP_PERCENT = 1
 STEP_FORM = 2
 STEP_HTML = 3
 STEP_JSON_STRING = 4
+STEP_JSON_NUMBER = 5
+STEP_JSON_QUOTED = 6
 
+# Rendered bytes are handed to the file in blocks of about this size.
+FLUSH_BYTES = 1 << 16
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_ESCAPES = {
     **{chr(c): f"\\u{c:04x}" for c in range(0x20)},
@@ -160,12 +171,8 @@ def _json_escape(match: re.Match[str]) -> str:
     return _JSON_ESCAPES[match.group()]
 
 
-def encode_fast(step: int, value: str) -> str | None:
-    """Encode a plain str by one base transform; ``None`` when it holds a lone surrogate.
-
-    A surrogate is the policy's business (U+FFFD, an error, or a JSON escape), so the caller
-    falls back to Python for it.
-    """
+def _encode_str(step: int, value: str) -> str | None:
+    """``value`` encoded by ``step``; ``None`` on a lone surrogate (the policy's business)."""
     if not value.isascii() and _SURROGATE.search(value) is not None:
         return None
     if step == STEP_TEXT:
@@ -182,15 +189,40 @@ def encode_fast(step: int, value: str) -> str | None:
             .replace('"', "&#34;")
             .replace("'", "&#39;")
         )
-    if step == STEP_JSON_STRING:
-        return _JSON_SPECIAL.sub(_json_escape, value)
+    if step in (STEP_JSON_STRING, STEP_JSON_QUOTED):
+        escaped = _JSON_SPECIAL.sub(_json_escape, value)
+        return '"' + escaped + '"' if step == STEP_JSON_QUOTED else escaped
     raise ValueError(f"unknown base transform {step}")
+
+
+def _encode_int(step: int, value: int) -> str | None:
+    """The digits of an exact ``int``; ``None`` when it does not fit 64 bits."""
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        return None
+    digits = str(value)
+    return '"' + digits + '"' if step == STEP_JSON_QUOTED else digits
+
+
+def encode_fast(step: int, value: object) -> str | None:
+    """Encode a plain str (or an exact int) by one base step; ``None`` when the policy must
+    decide (a lone surrogate, an int beyond 64 bits, text in a JSON number slot).
+
+    Digits and ``-`` are safe in every step, so an int needs no encoding beyond quoting.
+    """
+    if value.__class__ is str:
+        if not value or step == STEP_JSON_NUMBER:
+            return None
+        return _encode_str(step, value)
+    if value.__class__ is int:
+        return _encode_int(step, value)
+    return None
 
 
 def _fill_row(
     literals: Sequence[str],
     keys: Sequence[str],
     steps: Sequence[int],
+    missing: Sequence[str | None],
     get: Callable[[str], object] | None,
     columns: Sequence[Sequence[object] | None] | None,
     index: int,
@@ -206,11 +238,13 @@ def _fill_row(
             column = columns[i]
             value = None if column is None else column[index]
         step = steps[i]
-        text = None
-        if step >= 0 and value.__class__ is str and value:
-            text = encode_fast(step, value)
-        if text is None:
-            text = resolve(i, value, row)
+        text = missing[i]
+        if text is not None and (value is None or (value.__class__ is str and not value)):
+            pass
+        else:
+            text = None if step < 0 else encode_fast(step, value)
+            if text is None:
+                text = resolve(i, value, row)
         parts.append(text)
         parts.append(literals[i + 1])
     return "".join(parts)
@@ -230,19 +264,22 @@ def render_rows(
     literals: Sequence[str],
     keys: Sequence[str],
     steps: Sequence[int],
+    missing: Sequence[str | None],
     rows: Iterable[Mapping[str, object] | None],
     resolve: Callable[[int, object, Any], str],
 ) -> list[str]:
     """Substitute each row's values between ``literals``; one string per row.
 
-    ``keys[i]`` is the record key of slot ``i`` and ``steps[i]`` the base transform the core may
-    run on a non-empty plain str (``-1``: never).  Everything else goes to
-    ``resolve(i, value, row)``, the Python policy, whose result is inserted as is.
+    ``keys[i]`` is the record key of slot ``i``; ``steps[i]`` the base step the core may run on
+    a non-empty plain str or an exact int (``-1``: never); ``missing[i]`` the text of a missing
+    (``None`` or ``""``) value when it is the same on every row (``None``: ask the policy).
+    Everything else goes to ``resolve(i, value, row)``, the Python policy, whose result is
+    inserted as is.
     """
     out: list[str] = []
     for number, row in enumerate(rows):
         get = _getter(row, number)
-        out.append(_fill_row(literals, keys, steps, get, None, number, resolve, row))
+        out.append(_fill_row(literals, keys, steps, missing, get, None, number, resolve, row))
     return out
 
 
@@ -250,6 +287,7 @@ def render_columns(
     literals: Sequence[str],
     columns: Sequence[Sequence[object] | None],
     steps: Sequence[int],
+    missing: Sequence[str | None],
     nrows: int,
     resolve: Callable[[int, object, Any], str],
 ) -> list[str]:
@@ -257,12 +295,8 @@ def render_columns(
     always missing) and ``resolve`` gets the row number in place of the row."""
     out: list[str] = []
     for index in range(nrows):
-        out.append(_fill_row(literals, (), steps, None, columns, index, resolve, index))
+        out.append(_fill_row(literals, (), steps, missing, None, columns, index, resolve, index))
     return out
-
-
-# Rendered bytes are handed to the file in blocks of about this size.
-FLUSH_BYTES = 1 << 16
 
 
 def _write(lines: Iterable[str], write: Callable[[bytes], object], separator: bytes) -> int:
@@ -287,6 +321,7 @@ def write_rows(
     literals: Sequence[str],
     keys: Sequence[str],
     steps: Sequence[int],
+    missing: Sequence[str | None],
     rows: Iterable[Mapping[str, object] | None],
     resolve: Callable[[int, object, Any], str],
     write: Callable[[bytes], object],
@@ -296,7 +331,9 @@ def write_rows(
     in blocks; return the number of rows."""
     return _write(
         (
-            _fill_row(literals, keys, steps, _getter(row, number), None, number, resolve, row)
+            _fill_row(
+                literals, keys, steps, missing, _getter(row, number), None, number, resolve, row
+            )
             for number, row in enumerate(rows)
         ),
         write,
@@ -308,6 +345,7 @@ def write_columns(
     literals: Sequence[str],
     columns: Sequence[Sequence[object] | None],
     steps: Sequence[int],
+    missing: Sequence[str | None],
     nrows: int,
     resolve: Callable[[int, object, Any], str],
     write: Callable[[bytes], object],
@@ -316,7 +354,7 @@ def write_columns(
     """`render_columns` written to ``write`` as `write_rows` does; return the number of rows."""
     return _write(
         (
-            _fill_row(literals, (), steps, None, columns, index, resolve, index)
+            _fill_row(literals, (), steps, missing, None, columns, index, resolve, index)
             for index in range(nrows)
         ),
         write,

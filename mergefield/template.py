@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
+from ._fast_py import STEP_JSON_NUMBER, STEP_JSON_QUOTED
 from .catalog import DEFAULT_CATALOG, Catalog
 from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
 from .errors import RenderError
@@ -86,6 +88,7 @@ class _Slot:
         "field_default",
         "json_value",
         "key",
+        "missing",
         "options",
         "ref",
         "strict",
@@ -98,7 +101,9 @@ class _Slot:
     ) -> None:
         spec = catalog.lookup(ref.resource, ref.field)
         self.ref = ref
-        self.key = spec.key if spec is not None else ref.field
+        # Interned, so a lookup in a lead whose keys are interned too (code literals, most
+        # parsers' field names) matches by identity before comparing characters.
+        self.key = sys.intern(spec.key if spec is not None else ref.field)
         self.type = str(spec.type.value) if spec is not None else "String"
         self.field_default = spec.default if spec is not None else None
         self.derived_from = spec.derived_from if spec is not None else ()
@@ -107,10 +112,17 @@ class _Slot:
         self.json_value = ref.encoder == "json_value"
         self.strict = strict
         self.options = options
-        # A non-empty str of a String or Number field (a Number given as text is kept as given)
-        # can be encoded by the core without Python; everything else calls `resolve`.
-        fast = self.type != "Date" and not self.json_value
-        self.fast_step = FAST_STEPS.get(self.encoder.steps, -1) if fast else -1
+        # A non-empty str or an exact int of a String or Number field (a Number given as text is
+        # kept as given) can be encoded by the core without Python; everything else, and every
+        # Date, calls `resolve`.
+        self.fast_step = -1
+        if self.type != "Date":
+            if not self.json_value:
+                self.fast_step = FAST_STEPS.get(self.encoder.steps, -1)
+            else:
+                self.fast_step = STEP_JSON_NUMBER if self.type == "Number" else STEP_JSON_QUOTED
+        # The core inserts this for a None or "" value without calling back into Python.
+        self.missing = self._missing_text()
 
     def read(self, record: Records) -> object:
         """The value of this slot in ``record`` (deriving FullName-like fields when absent)."""
@@ -145,6 +157,16 @@ class _Slot:
                 field=ref.field,
                 start=ref.start,
             ) from exc
+
+    def _missing_text(self) -> str | None:
+        """What a missing value renders as, when that is the same on every row: ``None`` when
+        strict mode refuses it, or when the field is derived from others of the record."""
+        if self.derived_from or (self.strict and self.token_default is None):
+            return None
+        try:
+            return self._missing()
+        except (InvalidValue, UnencodableValue, RenderError):
+            return None  # let every row raise it, naming the field, as `resolve` does
 
     def _missing(self) -> str:
         fallback = self.token_default or self.field_default
@@ -285,6 +307,7 @@ class Template:
             literals,
             [s.key for s in slots],
             [s.fast_step for s in slots],
+            [s.missing for s in slots],
             leads,
             _row_resolver(slots),
         )
@@ -320,7 +343,12 @@ class Template:
         literals, slots = self._batch(records)
         lists, nrows = _columns_for(slots, columns)
         return _core.core.render_columns(
-            literals, lists, [s.fast_step for s in slots], nrows, _column_resolver(slots, columns)
+            literals,
+            lists,
+            [s.fast_step for s in slots],
+            [s.missing for s in slots],
+            nrows,
+            _column_resolver(slots, columns),
         )
 
     def write_many(
@@ -344,6 +372,7 @@ class Template:
             literals,
             [s.key for s in slots],
             [s.fast_step for s in slots],
+            [s.missing for s in slots],
             leads,
             _row_resolver(slots),
             file.write,
@@ -366,6 +395,7 @@ class Template:
             literals,
             lists,
             [s.fast_step for s in slots],
+            [s.missing for s in slots],
             nrows,
             _column_resolver(slots, columns),
             file.write,

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mergefield
-from mergefield import PreEncoded
+from mergefield import PreEncoded, _fast_py, encoding
+
+from .conftest import CORES
 
 FIELDS = ["FirstName", "Mobile", "Score Lead", "CreatedOn", "mx_City", "Notes"]
 KEYS = ["FirstName", "Mobile", "Score", "CreatedOn", "mx_City", "Notes"]
@@ -151,3 +153,27 @@ def test_no_leak_in_the_core(core: str) -> None:
     assert len(gc.get_objects()) - objects_before < 100
     assert after - before < 64 * 1024
     assert sys.getrefcount(template) < 10
+
+
+@pytest.mark.skipif(CORES["cython"] is None, reason="the compiled core is not part of this run")
+@settings(max_examples=2000, deadline=None)
+@given(
+    step=st.integers(min_value=0, max_value=6),
+    value=st.one_of(
+        st.text(alphabet=st.characters(exclude_categories=()), max_size=20),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.sampled_from([2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 0, -1]),
+    ),
+)
+def test_core_steps_agree_with_each_other_and_the_policy(step: int, value: str | int) -> None:
+    compiled = CORES["cython"].encode_fast(step, value)
+    assert compiled == _fast_py.encode_fast(step, value)
+    if compiled is None:
+        return
+    if isinstance(value, int):
+        digits = str(value)
+        assert compiled == (f'"{digits}"' if step == _fast_py.STEP_JSON_QUOTED else digits)
+    elif step == _fast_py.STEP_JSON_QUOTED:
+        assert compiled == '"' + encoding.escape_json_string(value) + '"'
+    else:
+        assert compiled == encoding.apply_step(step, value, strict=True)
