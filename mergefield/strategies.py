@@ -40,6 +40,7 @@ __all__ = [
     "records",
     "templates",
     "tokens",
+    "unsafe_urls",
 ]
 
 CUSTOM_FIELDS: tuple[str, ...] = ("mx_Custom_1", "mx_Plan")
@@ -337,7 +338,8 @@ def _strings() -> st.SearchStrategy[Any]:
         st.text(
             alphabet=st.one_of(_ASTRAL, _SURROGATE, st.sampled_from("a <&\"'%/?#")), max_size=6
         ),
-        st.sampled_from(["", " ", "javascript:alert(1)", " JaVa\tScRiPt:x", "%", "%zz", "\u2028"]),
+        st.sampled_from(["", " ", "%", "%zz", "\u2028", "\r\n", "\x00"]),
+        unsafe_urls(),
         st.none(),
     )
 
@@ -370,6 +372,19 @@ def _dates() -> st.SearchStrategy[Any]:
         written,
         st.sampled_from(["not a date", "2024-02-30", "yesterday", "12:00", "", "0"]),
         st.none(),
+    )
+
+
+def unsafe_urls() -> st.SearchStrategy[str]:
+    """URLs with a script-bearing scheme (``javascript``, ``data``, ``vbscript``) disguised as
+    browsers still read them: mixed case, leading blanks and C0 controls, tabs and line breaks
+    inside the scheme."""
+    return st.builds(
+        lambda lead, scheme, sep, tail: lead + sep.join(scheme) + ":" + tail,
+        st.sampled_from(["", " ", "\x00", "\t", "\n", "\x1f ", "\u00a0"]),
+        st.sampled_from(["javascript", "JaVaScRiPt", "data", "DATA", "vbscript", "VbScript"]),
+        st.sampled_from(["", "\t", "\n", "\r", "\x00"]),
+        st.sampled_from(["alert(1)", "text/html,<script>", "//x", ""]),
     )
 
 
