@@ -1,0 +1,269 @@
+"""Render leads held in a Dask DataFrame or Bag partition by partition, on a cluster you run.
+
+Install it with ``pip install "mergefield[dask]"``; ``import mergefield`` never imports Dask.
+`render_dataframe` adds a column of rendered strings to a Dask DataFrame (`render_series` gives the
+column alone), `render_bag` maps a Bag of lead mappings to rendered strings, and `write_partitions`
+writes one file of rendered lines per partition, named by partition index and written under a
+temporary name that is renamed into place only when complete, so a task that a worker's death makes
+the scheduler run again overwrites its file instead of duplicating or truncating it.  A DataFrame
+partition goes through `Template.render_columns` / `Template.write_columns` (the columnar fast path)
+with exactly the values ``DataFrame.to_dict("records")`` would give `Template.render_many`: NaN,
+``None``, ``pandas.NA`` and ``NaT`` are missing, and ints, floats, nullable integers, timestamps
+(naive or zoned) and strings render as SPEC section 3 says.  The template and the fixed records
+(User, Account, ...) enter the task graph once, as a single Delayed that every partition task
+depends on, so each worker receives and compiles the template once, not once per task or row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, NamedTuple
+
+try:
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.base import compute as _compute
+    from dask.delayed import Delayed
+    from dask.delayed import delayed as _delayed
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        'mergefield.dask needs Dask and pandas: pip install "mergefield[dask]"'
+    ) from exc
+
+from .template import ROW_RESOURCE, Records, Template
+
+__all__ = [
+    "WrittenPartition",
+    "lead_columns",
+    "render_bag",
+    "render_dataframe",
+    "render_series",
+    "write_partitions",
+]
+
+
+class WrittenPartition(NamedTuple):
+    """One file written by `write_partitions`: its path and how many leads (lines) it holds."""
+
+    path: str
+    rows: int
+
+
+def lead_columns(template: Template) -> list[str]:
+    """The lead record keys (data frame columns) that ``template`` reads, in template order.
+
+    Pass them to ``dask.dataframe.read_parquet(..., columns=...)`` so that only the columns the
+    template needs are read; derived fields (a FullName made of FirstName and LastName) bring the
+    keys they are made of.
+    """
+    keys: dict[str, None] = {}
+    for ref in template.fields:
+        if ref.resource != ROW_RESOURCE:
+            continue
+        spec = template.catalog.lookup(ref.resource, ref.field)
+        keys[spec.key if spec is not None else ref.field] = None
+        if spec is not None:
+            keys.update(dict.fromkeys(spec.derived_from))
+    return list(keys)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every partition task needs: pickled once into the graph, shared by all tasks."""
+
+    template: Template
+    records: Mapping[str, Records]
+    keys: tuple[str, ...]
+    column: str
+
+    def columns(self, frame: pd.DataFrame) -> dict[str, list[Any]]:
+        # Plain lists, not Series: `render_columns` reads derived fields by position, and a
+        # partition's index labels do not start at 0.  A key the frame lacks is left out, which
+        # makes it missing on every row, as an absent key is in `render_many`.
+        present = set(frame.columns)
+        return {key: frame[key].tolist() for key in self.keys if key in present}
+
+    def render_frame(self, frame: pd.DataFrame) -> list[str]:
+        return self.template.render_columns(self.columns(frame), **self.records)
+
+    def write(
+        self, part: pd.DataFrame | Sequence[Records], file: BinaryIO, separator: bytes
+    ) -> int:
+        if isinstance(part, pd.DataFrame):
+            return self.template.write_columns(
+                self.columns(part), file, separator=separator, **self.records
+            )
+        return self.template.write_many(part, file, separator=separator, **self.records)
+
+
+def _untyped(value: object) -> Any:
+    # Dask's collection methods and `compute` carry no annotations; calling them through Any
+    # keeps `mypy --strict` meaningful for the rest of this module.
+    return value
+
+
+def _job(template: Template, records: Mapping[str, Records], column: str) -> Delayed:
+    if not isinstance(template, Template):
+        raise TypeError(f"expected a compiled mergefield.Template, not {type(template).__name__}")
+    if ROW_RESOURCE in records:
+        # The partitions are the leads; failing here beats failing in every task on the cluster.
+        raise TypeError(f"the partitions hold the leads; do not pass {ROW_RESOURCE}=")
+    job = _Job(template, dict(records), tuple(lead_columns(template)), column)
+    # traverse=False keeps the job one opaque value: one graph key, shipped to each worker once.
+    return _delayed(job, traverse=False)  # type: ignore[no-any-return]
+
+
+# Arrow-backed strings, not object: Parquet writers need a string type they can see in the meta,
+# and Arrow buffers move between workers far cheaper than pickled Python strings.
+RENDERED_DTYPE = "string[pyarrow]"
+
+
+def _series_meta(column: str) -> pd.Series:
+    return pd.Series([], dtype=RENDERED_DTYPE, name=column)
+
+
+def _render_series_partition(frame: pd.DataFrame, job: _Job) -> pd.Series:
+    rendered = job.render_frame(frame)
+    return pd.Series(rendered, index=frame.index, dtype=RENDERED_DTYPE, name=job.column)
+
+
+def _render_frame_partition(frame: pd.DataFrame, job: _Job) -> pd.DataFrame:
+    rendered = _render_series_partition(frame, job)
+    return frame.assign(**{job.column: rendered})
+
+
+def render_series(
+    ddf: dd.DataFrame, template: Template, /, *, name: str = "rendered", **records: Records
+) -> dd.Series:
+    """A lazy ``string[pyarrow]`` Series named ``name``: one rendered string per row of ``ddf``.
+
+    Each row is a lead: its columns are the Lead record keys.  ``records`` are the fixed records
+    of the batch (``User=..., Account=...``), the same for every row.  The index and partitions
+    are those of ``ddf``.
+    """
+    job = _job(template, records, name)
+    present = set(ddf.columns)
+    result: dd.Series = _untyped(ddf).map_partitions(
+        _render_series_partition,
+        job,
+        meta=_series_meta(name),
+        # Lets the optimizer read only these columns from Parquet and the like.
+        required_columns=[key for key in lead_columns(template) if key in present],
+    )
+    return result
+
+
+def render_dataframe(
+    ddf: dd.DataFrame, template: Template, /, *, column: str = "rendered", **records: Records
+) -> dd.DataFrame:
+    """``ddf`` with a column ``column`` of rendered strings added (or replaced), lazily.
+
+    Like `render_series`, but keeps every column, so that an id column can be written beside the
+    rendered one: ``render_dataframe(ddf, t, column="url", User=user)[["ProspectID", "url"]]``.
+    Read only the columns you need (see `lead_columns`): the rendering step cannot push a later
+    column selection down into the reader.
+    """
+    job = _job(template, records, column)
+    meta = ddf._meta.assign(**{column: _series_meta(column)})
+    result: dd.DataFrame = _untyped(ddf).map_partitions(_render_frame_partition, job, meta=meta)
+    return result
+
+
+def _render_bag_partition(leads: Sequence[Records], job: _Job) -> list[str]:
+    return job.template.render_many(leads, **job.records)
+
+
+def render_bag(bag: db.Bag, template: Template, /, **records: Records) -> db.Bag:
+    """A lazy Bag of rendered strings, one per lead mapping of ``bag``, in order."""
+    job = _job(template, records, "rendered")
+    result: db.Bag = _untyped(bag).map_partitions(_render_bag_partition, job)
+    return result
+
+
+def _temp_glob(path: str) -> str:
+    directory, base = os.path.split(path)
+    return os.path.join(glob.escape(directory), f".{glob.escape(base)}.*.tmp")
+
+
+def _write_partition(
+    part: pd.DataFrame | Sequence[Records], job: _Job, path: str, separator: bytes
+) -> WrittenPartition:
+    directory, base = os.path.split(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    # A unique temporary name per attempt: two attempts at one partition (a retry racing a
+    # worker thought dead) never write into the same file, and the rename makes the last one win.
+    temp = os.path.join(directory, f".{base}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temp, "wb") as file:
+            rows = job.write(part, file, separator)
+            file.flush()
+            # Without it a crash after the rename can leave a complete name on empty content.
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return WrittenPartition(path, rows)
+
+
+def _partition_paths(pattern: str, npartitions: int) -> list[str]:
+    if pattern.count("*") != 1:
+        raise ValueError(
+            f"path_pattern must hold exactly one '*' (replaced by the partition index); "
+            f"got {pattern!r}"
+        )
+    # Zero-padded so that sorting the file names gives partition order.
+    width = len(str(max(npartitions - 1, 0)))
+    return [pattern.replace("*", f"{index:0{width}d}") for index in range(npartitions)]
+
+
+def write_partitions(
+    collection: dd.DataFrame | db.Bag,
+    template: Template,
+    path_pattern: str | os.PathLike[str],
+    /,
+    *,
+    separator: bytes = b"\n",
+    compute: bool = True,
+    **records: Records,
+) -> list[WrittenPartition] | list[Delayed]:
+    """Render every lead of ``collection`` into one file per partition, one line per lead.
+
+    ``path_pattern`` holds one ``*``, replaced by the zero-padded partition index
+    (``"out/sms-*.txt"`` gives ``out/sms-000.txt`` ...).  Each file is UTF-8, each line followed
+    by ``separator`` (see `Template.write_many` for lines that hold it).  A task writes to a
+    hidden temporary file beside its target and renames it into place when complete, so the
+    target path of a partition only ever holds that partition's complete output, and a task that
+    the cluster runs again after a worker died replaces it: every lead is written exactly once.
+    The paths must be on a file system every worker sees (local disk for a local cluster, a
+    shared mount otherwise) where a rename is atomic.
+
+    With ``compute=True`` (the default) the tasks run on the current Dask scheduler (the active
+    ``distributed.Client``, if any), temporary files left by killed attempts are removed, and the
+    list of `WrittenPartition` (path, rows) is returned in partition order; with
+    ``compute=False`` the list of Delayed tasks is returned for you to compute.
+    """
+    job = _job(template, records, "rendered")
+    parts: list[Delayed] = _untyped(collection).to_delayed()
+    paths = _partition_paths(os.fspath(path_pattern), len(parts))
+    sep = bytes(separator)
+    tasks: list[Delayed] = [
+        _delayed(_write_partition, pure=False)(part, job, path, sep)
+        for part, path in zip(parts, paths, strict=True)
+    ]
+    if not compute:
+        return tasks
+    written: tuple[WrittenPartition, ...] = _untyped(_compute)(*tasks)
+    for path in paths:
+        for leftover in glob.glob(_temp_glob(path)):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+    return list(written)
