@@ -418,7 +418,7 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
 cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 bound) except -1:
     """`_encode_into` for the common case, a 1-byte str into a 1-byte buffer: table lookups and
     direct stores, no width checks per character."""
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, start
     cdef Py_UCS1 c
     cdef Py_UCS1* out
     cdef Py_ssize_t length
@@ -455,12 +455,20 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         buf.maxchar = bound
     if step == C_HTML:
         _reserve(buf, n * 5)
-        for i in range(n):
+        out = <Py_UCS1*>buf.data
+        i = 0
+        while True:
+            # Copy the run up to the next special character at once, then spell that one.
+            start = i
+            while i < n and not _HTML_SPECIAL[src[i]]:
+                i += 1
+            memcpy(out + buf.length, src + start, i - start)
+            buf.length += i - start
+            if i == n:
+                return 0
             c = src[i]
-            if not _HTML_SPECIAL[c]:
-                (<Py_UCS1*>buf.data)[buf.length] = c
-                buf.length += 1
-            elif c == 38:
+            i += 1
+            if c == 38:
                 _put_ascii(buf, b"&amp;")
             elif c == 60:
                 _put_ascii(buf, b"&lt;")
@@ -470,17 +478,23 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
                 _put_ascii(buf, b"&#34;")
             else:
                 _put_ascii(buf, b"&#39;")
-        return 0
     if step == C_JSON_STRING or step == C_JSON_QUOTED:
         _reserve(buf, n * 6 + 2)
+        out = <Py_UCS1*>buf.data
         if step == C_JSON_QUOTED:
             _put_ascii(buf, b'"')
-        for i in range(n):
+        i = 0
+        while True:
+            start = i
+            while i < n and not _JSON_SPECIAL[src[i]]:
+                i += 1
+            memcpy(out + buf.length, src + start, i - start)
+            buf.length += i - start
+            if i == n:
+                break
             c = src[i]
-            if not _JSON_SPECIAL[c]:
-                (<Py_UCS1*>buf.data)[buf.length] = c
-                buf.length += 1
-            elif c == 34:
+            i += 1
+            if c == 34:
                 _put_ascii(buf, b'\\"')
             elif c == 92:
                 _put_ascii(buf, b"\\\\")
