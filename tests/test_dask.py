@@ -337,8 +337,9 @@ def test_write_partitions_equals_render_many(
     assert read_lines([w.path for w in written]) == expected
 
 
-def test_the_docs_example_runs_as_written(tmp_path: Path) -> None:
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "dask.md").read_text(encoding="utf-8")
+def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    doc = readme.split("## Rendering on a Dask cluster", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", doc, re.S)
     printed = re.search(r"It prints:\n\n```\n(.*?)```", doc, re.S)
     assert code is not None and printed is not None
