@@ -266,6 +266,48 @@ cdef inline void _put_percent(Buf* buf, unsigned int byte) noexcept:
     _put_ascii(buf, piece)
 
 
+cdef inline void _put_html_escape(Buf* buf, unsigned int c) noexcept:
+    # One of `& < > " '`; room reserved by the caller.
+    if c == 38:
+        _put_ascii(buf, b"&amp;")
+    elif c == 60:
+        _put_ascii(buf, b"&lt;")
+    elif c == 62:
+        _put_ascii(buf, b"&gt;")
+    elif c == 34:
+        _put_ascii(buf, b"&#34;")
+    else:
+        _put_ascii(buf, b"&#39;")
+
+
+cdef inline void _put_json_escape(Buf* buf, unsigned int c) noexcept:
+    # `"`, `\`, a control character, U+2028 or U+2029; room reserved by the caller.
+    cdef char piece[7]
+    if c == 34:
+        _put_ascii(buf, b'\\"')
+    elif c == 92:
+        _put_ascii(buf, b"\\\\")
+    elif c == 8:
+        _put_ascii(buf, b"\\b")
+    elif c == 12:
+        _put_ascii(buf, b"\\f")
+    elif c == 10:
+        _put_ascii(buf, b"\\n")
+    elif c == 13:
+        _put_ascii(buf, b"\\r")
+    elif c == 9:
+        _put_ascii(buf, b"\\t")
+    else:
+        piece[0] = 92  # backslash
+        piece[1] = 117  # 'u'
+        piece[2] = _HEX_LOWER[(c >> 12) & 15]
+        piece[3] = _HEX_LOWER[(c >> 8) & 15]
+        piece[4] = _HEX_LOWER[(c >> 4) & 15]
+        piece[5] = _HEX_LOWER[c & 15]
+        piece[6] = 0
+        _put_ascii(buf, piece)
+
+
 cdef inline Py_UCS4 _class_bound(str text) noexcept:
     # CPython keeps every str in its narrowest form, so its kind tells the width class exactly.
     cdef int kind = PyUnicode_KIND(text)
@@ -366,16 +408,8 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
         _reserve(buf, n * 5)
         for i in range(n):
             c = PyUnicode_READ(kind, data, i)
-            if c == 38:
-                _put_ascii(buf, b"&amp;")
-            elif c == 60:
-                _put_ascii(buf, b"&lt;")
-            elif c == 62:
-                _put_ascii(buf, b"&gt;")
-            elif c == 34:
-                _put_ascii(buf, b"&#34;")
-            elif c == 39:
-                _put_ascii(buf, b"&#39;")
+            if c < 256 and _HTML_SPECIAL[c]:
+                _put_html_escape(buf, c)
             else:
                 _put(buf, c)
     elif step == C_JSON_STRING or step == C_JSON_QUOTED:
@@ -384,28 +418,10 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
             _put_ascii(buf, b'"')
         for i in range(n):
             c = PyUnicode_READ(kind, data, i)
-            if c >= 0x20 and c != 34 and c != 92 and c != 0x2028 and c != 0x2029:
-                _put(buf, c)
-            elif c == 34:
-                _put_ascii(buf, b'\\"')
-            elif c == 92:
-                _put_ascii(buf, b"\\\\")
-            elif c == 8:
-                _put_ascii(buf, b"\\b")
-            elif c == 12:
-                _put_ascii(buf, b"\\f")
-            elif c == 10:
-                _put_ascii(buf, b"\\n")
-            elif c == 13:
-                _put_ascii(buf, b"\\r")
-            elif c == 9:
-                _put_ascii(buf, b"\\t")
+            if (c < 256 and _JSON_SPECIAL[c]) or c == 0x2028 or c == 0x2029:
+                _put_json_escape(buf, c)
             else:
-                _put_ascii(buf, b"\\u")
-                _put(buf, <unsigned char>_HEX_LOWER[(c >> 12) & 15])
-                _put(buf, <unsigned char>_HEX_LOWER[(c >> 8) & 15])
-                _put(buf, <unsigned char>_HEX_LOWER[(c >> 4) & 15])
-                _put(buf, <unsigned char>_HEX_LOWER[c & 15])
+                _put(buf, c)
         if step == C_JSON_QUOTED:
             _put_ascii(buf, b'"')
     else:
@@ -466,18 +482,8 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
             buf.length += i - start
             if i == n:
                 return 0
-            c = src[i]
+            _put_html_escape(buf, src[i])
             i += 1
-            if c == 38:
-                _put_ascii(buf, b"&amp;")
-            elif c == 60:
-                _put_ascii(buf, b"&lt;")
-            elif c == 62:
-                _put_ascii(buf, b"&gt;")
-            elif c == 34:
-                _put_ascii(buf, b"&#34;")
-            else:
-                _put_ascii(buf, b"&#39;")
     if step == C_JSON_STRING or step == C_JSON_QUOTED:
         _reserve(buf, n * 6 + 2)
         out = <Py_UCS1*>buf.data
@@ -492,26 +498,8 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
             buf.length += i - start
             if i == n:
                 break
-            c = src[i]
+            _put_json_escape(buf, src[i])
             i += 1
-            if c == 34:
-                _put_ascii(buf, b'\\"')
-            elif c == 92:
-                _put_ascii(buf, b"\\\\")
-            elif c == 8:
-                _put_ascii(buf, b"\\b")
-            elif c == 12:
-                _put_ascii(buf, b"\\f")
-            elif c == 10:
-                _put_ascii(buf, b"\\n")
-            elif c == 13:
-                _put_ascii(buf, b"\\r")
-            elif c == 9:
-                _put_ascii(buf, b"\\t")
-            else:
-                _put_ascii(buf, b"\\u00")
-                _put(buf, <unsigned char>_HEX_LOWER[(c >> 4) & 15])
-                _put(buf, <unsigned char>_HEX_LOWER[c & 15])
         if step == C_JSON_QUOTED:
             _put_ascii(buf, b'"')
         return 0

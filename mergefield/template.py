@@ -186,6 +186,17 @@ class _Slot:
         return "null" if self.json_value else ""
 
 
+class _Batch(NamedTuple):
+    """One call's plan for the core: literals with the fixed records folded in, and per row
+    slot its record key, core step and missing-value text."""
+
+    literals: list[str]
+    slots: list[_Slot]
+    keys: list[str]
+    steps: list[int]
+    missing: list[str | None]
+
+
 class Template:
     """A compiled merge-field template; build it with `mergefield.compile`.
 
@@ -286,7 +297,7 @@ class Template:
             f"<Template {short!r} kind={self.kind!r} context={self.context!r} mode={self.mode!r}>"
         )
 
-    def _batch(self, records: Mapping[str, Records]) -> tuple[list[str], list[_Slot]]:
+    def _batch(self, records: Mapping[str, Records]) -> _Batch:
         """Fold the tokens of the fixed records into the literals; keep the row slots."""
         if ROW_RESOURCE in records:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
@@ -299,17 +310,18 @@ class Template:
             else:
                 value = slot.read(records.get(slot.ref.resource))
                 literals[-1] += slot.resolve(value) + literal
-        return literals, row_slots
+        return _Batch(
+            literals,
+            row_slots,
+            [s.key for s in row_slots],
+            [s.fast_step for s in row_slots],
+            [s.missing for s in row_slots],
+        )
 
     def _render_rows(self, leads: Iterable[Records], records: Mapping[str, Records]) -> list[str]:
-        literals, slots = self._batch(records)
+        b = self._batch(records)
         return _core.core.render_rows(
-            literals,
-            [s.key for s in slots],
-            [s.fast_step for s in slots],
-            [s.missing for s in slots],
-            leads,
-            _row_resolver(slots),
+            b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
         )
 
     def render(self, **records: Records) -> str:
@@ -340,16 +352,10 @@ class Template:
         pandas Series and Arrow arrays work; NaN, None and ``pandas.NA`` count as missing.  A
         key absent from ``columns`` is missing on every row.
         """
-        literals, slots = self._batch(records)
-        lists, nrows = _columns_for(slots, columns)
-        return _core.core.render_columns(
-            literals,
-            lists,
-            [s.fast_step for s in slots],
-            [s.missing for s in slots],
-            nrows,
-            _column_resolver(slots, columns),
-        )
+        b = self._batch(records)
+        lists, nrows = _columns_for(b.slots, columns)
+        resolve = _column_resolver(b.slots, columns)
+        return _core.core.render_columns(b.literals, lists, b.steps, b.missing, nrows, resolve)
 
     def write_many(
         self,
@@ -367,16 +373,10 @@ class Template:
         ``text`` and ``html`` kinds) is written as it is; choose another separator or the JSON
         Lines output of the command line when that matters.
         """
-        literals, slots = self._batch(records)
+        b = self._batch(records)
+        resolve = _row_resolver(b.slots)
         return _core.core.write_rows(
-            literals,
-            [s.key for s in slots],
-            [s.fast_step for s in slots],
-            [s.missing for s in slots],
-            leads,
-            _row_resolver(slots),
-            file.write,
-            bytes(separator),
+            b.literals, b.keys, b.steps, b.missing, leads, resolve, file.write, bytes(separator)
         )
 
     def write_columns(
@@ -389,17 +389,11 @@ class Template:
         **records: Records,
     ) -> int:
         """`render_columns` written into ``file`` as `write_many` does; return the count."""
-        literals, slots = self._batch(records)
-        lists, nrows = _columns_for(slots, columns)
+        b = self._batch(records)
+        lists, nrows = _columns_for(b.slots, columns)
+        resolve = _column_resolver(b.slots, columns)
         return _core.core.write_columns(
-            literals,
-            lists,
-            [s.fast_step for s in slots],
-            [s.missing for s in slots],
-            nrows,
-            _column_resolver(slots, columns),
-            file.write,
-            bytes(separator),
+            b.literals, lists, b.steps, b.missing, nrows, resolve, file.write, bytes(separator)
         )
 
 
