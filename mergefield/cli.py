@@ -26,7 +26,7 @@ from typing import IO, Any, NoReturn, cast
 
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from mergefield import __version__
+from mergefield import IMPLEMENTATION, __version__
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, CatalogError
 from mergefield.checker import check
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
@@ -640,7 +640,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Check, list and render CRM merge-field templates: @{Lead:FirstName,Friend}.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        # Name the core: a build without a C compiler falls back to pure Python quietly.
+        version=f"%(prog)s {__version__} ({IMPLEMENTATION} core)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     contexts = list(CONTEXTS)
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import mergefield
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 CONNECTOR = EXAMPLES / "connectors" / "sms.json"
@@ -63,6 +65,8 @@ def test_help_version_and_usage_errors() -> None:
     assert run("--help").returncode == 0
     version = run("--version")
     assert version.returncode == 0 and version.stdout.startswith("mergefield ")
+    # The child inherits this run's environment, so it selects the same core as this process.
+    assert version.stdout.rstrip().endswith(f"({mergefield.IMPLEMENTATION} core)")
     nothing = run()
     assert nothing.returncode == 2 and "usage:" in nothing.stderr
     bad = run("render", "x", "--leads", "-", "--kind", "yaml")
