@@ -376,7 +376,14 @@ class Template:
         b = self._batch(records)
         resolve = _row_resolver(b.slots)
         return _core.core.write_rows(
-            b.literals, b.keys, b.steps, b.missing, leads, resolve, file.write, bytes(separator)
+            b.literals,
+            b.keys,
+            b.steps,
+            b.missing,
+            leads,
+            resolve,
+            _write_all(file),
+            bytes(separator),
         )
 
     def write_columns(
@@ -393,8 +400,30 @@ class Template:
         lists, nrows = _columns_for(b.slots, columns)
         resolve = _column_resolver(b.slots, columns)
         return _core.core.write_columns(
-            b.literals, lists, b.steps, b.missing, nrows, resolve, file.write, bytes(separator)
+            b.literals,
+            lists,
+            b.steps,
+            b.missing,
+            nrows,
+            resolve,
+            _write_all(file),
+            bytes(separator),
         )
+
+
+def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
+    """``file.write`` that insists: a raw (unbuffered) file may take only part of a block."""
+    write = file.write
+
+    def write_all(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = write(view)
+            if written is None:  # a non-blocking file that took nothing
+                raise BlockingIOError(f"{file!r} accepted no bytes; give a blocking file")
+            view = view[written:]
+
+    return write_all
 
 
 def _row_resolver(slots: Sequence[_Slot]) -> Callable[[int, object, Records], str]:

@@ -177,3 +177,31 @@ def test_core_steps_agree_with_each_other_and_the_policy(step: int, value: str |
         assert compiled == '"' + encoding.escape_json_string(value) + '"'
     else:
         assert compiled == encoding.apply_step(step, value, strict=True)
+
+
+def test_file_output_survives_short_writes(core: str) -> None:
+    template = mergefield.compile("https://x/?n=@{Lead:FirstName,}&m=@{Lead:Mobile,}", kind="url")
+    leads = [{"FirstName": f"Zoë {i}", "Mobile": i} for i in range(5000)]
+
+    class Trickle(io.RawIOBase):
+        """A raw file that takes at most 997 bytes per call, as pipes and sockets may."""
+
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, chunk: Any) -> int:
+            taken = bytes(chunk[:997])
+            self.data += taken
+            return len(taken)
+
+    raw = Trickle()
+    assert template.write_many(leads, raw) == len(leads)  # type: ignore[arg-type]
+    expected = "".join(line + "\n" for line in template.render_many(leads)).encode("utf-8")
+    assert bytes(raw.data) == expected
+    columnar = Trickle()
+    columns = {"FirstName": [r["FirstName"] for r in leads], "Mobile": [r["Mobile"] for r in leads]}
+    template.write_columns(columns, columnar)  # type: ignore[arg-type]
+    assert bytes(columnar.data) == expected
