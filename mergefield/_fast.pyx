@@ -12,6 +12,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
 from cpython.long cimport PyLong_AsLongLongAndOverflow
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 EXPECT_RESOURCE = 1
@@ -146,6 +147,35 @@ cdef unsigned char _UNRESERVED[128]
 # Which 1-byte code points a step must spell otherwise (HTML, JSON): the fast path's tables.
 cdef unsigned char _HTML_SPECIAL[256]
 cdef unsigned char _JSON_SPECIAL[256]
+
+
+# Eight bytes at a time (SWAR): a word of plain characters is copied without looking at each.
+# `_zero_byte(x)` is non-zero exactly when some byte of x is zero; `_byte_below(x, n)` when some
+# byte is below n (n <= 128).
+cdef uint64_t _ONES = 0x0101010101010101ULL
+cdef uint64_t _HIGHS = 0x8080808080808080ULL
+
+
+cdef inline uint64_t _zero_byte(uint64_t x) noexcept nogil:
+    return (x - _ONES) & ~x & _HIGHS
+
+
+cdef inline uint64_t _byte_below(uint64_t x, uint64_t n) noexcept nogil:
+    return (x - _ONES * n) & ~x & _HIGHS
+
+
+cdef inline bint _json_plain_word(uint64_t w) noexcept nogil:
+    return not (
+        _byte_below(w, 0x20) | _zero_byte(w ^ (_ONES * 0x22)) | _zero_byte(w ^ (_ONES * 0x5C))
+    )
+
+
+cdef inline bint _html_plain_word(uint64_t w) noexcept nogil:
+    return not (
+        _zero_byte(w ^ (_ONES * 0x26)) | _zero_byte(w ^ (_ONES * 0x3C))
+        | _zero_byte(w ^ (_ONES * 0x3E)) | _zero_byte(w ^ (_ONES * 0x22))
+        | _zero_byte(w ^ (_ONES * 0x27))
+    )
 
 
 cdef void _init_tables() noexcept:
@@ -435,6 +465,7 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
     """`_encode_into` for the common case, a 1-byte str into a 1-byte buffer: table lookups and
     direct stores, no width checks per character."""
     cdef Py_ssize_t i, start
+    cdef uint64_t word
     cdef Py_UCS1 c
     cdef Py_UCS1* out
     cdef Py_ssize_t length
@@ -476,6 +507,11 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         while True:
             # Copy the run up to the next special character at once, then spell that one.
             start = i
+            while i + 8 <= n:
+                memcpy(&word, src + i, 8)
+                if not _html_plain_word(word):
+                    break
+                i += 8
             while i < n and not _HTML_SPECIAL[src[i]]:
                 i += 1
             memcpy(out + buf.length, src + start, i - start)
@@ -492,6 +528,11 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         i = 0
         while True:
             start = i
+            while i + 8 <= n:
+                memcpy(&word, src + i, 8)
+                if not _json_plain_word(word):
+                    break
+                i += 8
             while i < n and not _JSON_SPECIAL[src[i]]:
                 i += 1
             memcpy(out + buf.length, src + start, i - start)
