@@ -178,6 +178,42 @@ cdef inline bint _html_plain_word(uint64_t w) noexcept nogil:
     )
 
 
+# What PERCENT (row 0) and FORM (row 1) write for a 1-byte code point: byte 0 is the length,
+# bytes 1.. the text (one character, or the %XX of its one or two UTF-8 bytes).  The narrow
+# encoder stores a whole entry per character, without branching on the character.
+cdef unsigned char _PERCENT_TABLE[2][256][8]
+
+
+cdef void _init_percent_tables() noexcept:
+    cdef int form, c, k, length
+    cdef unsigned char utf8[2]
+    cdef unsigned char* entry
+    for form in range(2):
+        for c in range(256):
+            entry = _PERCENT_TABLE[form][c]
+            for k in range(8):
+                entry[k] = 0
+            if c < 128 and _UNRESERVED[c]:
+                entry[0] = 1
+                entry[1] = c
+            elif c == 32 and form:
+                entry[0] = 1
+                entry[1] = 43  # '+'
+            else:
+                if c < 128:
+                    utf8[0] = c
+                    length = 1
+                else:
+                    utf8[0] = 0xC0 | (c >> 6)
+                    utf8[1] = 0x80 | (c & 0x3F)
+                    length = 2
+                entry[0] = 3 * length
+                for k in range(length):
+                    entry[1 + 3 * k] = 37  # '%'
+                    entry[2 + 3 * k] = _HEX_UPPER[utf8[k] >> 4]
+                    entry[3 + 3 * k] = _HEX_UPPER[utf8[k] & 15]
+
+
 cdef void _init_tables() noexcept:
     cdef int c
     for c in range(256):
@@ -191,6 +227,7 @@ cdef void _init_tables() noexcept:
 
 
 _init_tables()
+_init_percent_tables()
 
 
 cdef struct Buf:
@@ -466,36 +503,22 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
     direct stores, no width checks per character."""
     cdef Py_ssize_t i, start
     cdef uint64_t word
-    cdef Py_UCS1 c
+    cdef unsigned char (*table)[8]
+    cdef unsigned char* entry
     cdef Py_UCS1* out
     cdef Py_ssize_t length
     if step == C_PERCENT or step == C_FORM:
-        _reserve(buf, n * 6)  # two UTF-8 bytes as %XX each, at most, for a 1-byte code point
+        # Six characters at most per 1-byte code point, and each entry is stored as 8 bytes.
+        _reserve(buf, n * 6 + 8)
         if buf.maxchar < 127:
             buf.maxchar = 127
+        table = _PERCENT_TABLE[step == C_FORM]
         out = <Py_UCS1*>buf.data
         length = buf.length
         for i in range(n):
-            c = src[i]
-            if c < 128 and _UNRESERVED[c]:
-                out[length] = c
-                length += 1
-            elif c == 32 and step == C_FORM:
-                out[length] = 43  # '+'
-                length += 1
-            elif c < 0x80:
-                out[length] = 37
-                out[length + 1] = _HEX_UPPER[c >> 4]
-                out[length + 2] = _HEX_UPPER[c & 15]
-                length += 3
-            else:
-                out[length] = 37
-                out[length + 1] = _HEX_UPPER[(0xC0 | (c >> 6)) >> 4]
-                out[length + 2] = _HEX_UPPER[(0xC0 | (c >> 6)) & 15]
-                out[length + 3] = 37
-                out[length + 4] = _HEX_UPPER[(0x80 | (c & 0x3F)) >> 4]
-                out[length + 5] = _HEX_UPPER[(0x80 | (c & 0x3F)) & 15]
-                length += 6
+            entry = table[src[i]]
+            memcpy(out + length, entry + 1, 7)
+            length += entry[0]
         buf.length = length
         return 0
     if bound > buf.maxchar:
