@@ -505,6 +505,8 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
     cdef uint64_t word
     cdef unsigned char (*table)[8]
     cdef unsigned char* entry
+    cdef unsigned char* special
+    cdef bint is_json
     cdef Py_UCS1* out
     cdef Py_ssize_t length
     if step == C_PERCENT or step == C_FORM:
@@ -523,51 +525,37 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         return 0
     if bound > buf.maxchar:
         buf.maxchar = bound
-    if step == C_HTML:
-        _reserve(buf, n * 5)
-        out = <Py_UCS1*>buf.data
-        i = 0
-        while True:
-            # Copy the run up to the next special character at once, then spell that one.
-            start = i
-            while i + 8 <= n:
-                memcpy(&word, src + i, 8)
-                if not _html_plain_word(word):
-                    break
-                i += 8
-            while i < n and not _HTML_SPECIAL[src[i]]:
-                i += 1
-            memcpy(out + buf.length, src + start, i - start)
-            buf.length += i - start
-            if i == n:
-                return 0
-            _put_html_escape(buf, src[i])
-            i += 1
-    if step == C_JSON_STRING or step == C_JSON_QUOTED:
-        _reserve(buf, n * 6 + 2)
-        out = <Py_UCS1*>buf.data
-        if step == C_JSON_QUOTED:
-            _put_ascii(buf, b'"')
-        i = 0
-        while True:
-            start = i
-            while i + 8 <= n:
-                memcpy(&word, src + i, 8)
-                if not _json_plain_word(word):
-                    break
-                i += 8
-            while i < n and not _JSON_SPECIAL[src[i]]:
-                i += 1
-            memcpy(out + buf.length, src + start, i - start)
-            buf.length += i - start
-            if i == n:
+    is_json = step == C_JSON_STRING or step == C_JSON_QUOTED
+    if not is_json and step != C_HTML:
+        raise ValueError(f"unknown base transform {step}")
+    special = _JSON_SPECIAL if is_json else _HTML_SPECIAL
+    _reserve(buf, n * 6 + 2)
+    out = <Py_UCS1*>buf.data
+    if step == C_JSON_QUOTED:
+        _put_ascii(buf, b'"')
+    i = 0
+    while True:
+        # Copy the run up to the next special character at once, then spell that one.
+        start = i
+        while i + 8 <= n:
+            memcpy(&word, src + i, 8)
+            if not (_json_plain_word(word) if is_json else _html_plain_word(word)):
                 break
-            _put_json_escape(buf, src[i])
+            i += 8
+        while i < n and not special[src[i]]:
             i += 1
-        if step == C_JSON_QUOTED:
-            _put_ascii(buf, b'"')
-        return 0
-    raise ValueError(f"unknown base transform {step}")
+        memcpy(out + buf.length, src + start, i - start)
+        buf.length += i - start
+        if i == n:
+            break
+        if is_json:
+            _put_json_escape(buf, src[i])
+        else:
+            _put_html_escape(buf, src[i])
+        i += 1
+    if step == C_JSON_QUOTED:
+        _put_ascii(buf, b'"')
+    return 0
 
 
 cdef int _int_into(Buf* buf, int step, object value) except -1:
