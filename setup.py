@@ -62,6 +62,10 @@ class OptionalBuildExt(build_ext):
     def _fallback(self, exc: Exception) -> None:
         if REQUIRE:
             raise
+        # An editable install keeps its compiled core beside the sources; an older one left
+        # there would be imported instead of the pure core this build falls back to.
+        for stale in (HERE / "mergefield").glob("_fast.*.so"):
+            stale.unlink()
         print(
             "*" * 72 + f"\nmergefield: the C extension could not be built ({exc}).\n"
             "mergefield will use its pure-Python core: correct, but slower for bulk work.\n"

@@ -385,15 +385,11 @@ cdef inline Py_UCS4 _class_bound(str text) noexcept:
     return 0x10FFFF
 
 
-cdef int _append_str(Buf* buf, str text) except -1:
-    cdef Py_ssize_t n = len(text)
+cdef int _append_raw(Buf* buf, void* data, Py_ssize_t n, int kind, Py_UCS4 bound) except -1:
+    """Append ``n`` code points of a str's storage (``kind``, width-class ``bound``)."""
     cdef Py_ssize_t i
-    cdef int kind = PyUnicode_KIND(text)
-    cdef void* data = PyUnicode_DATA(text)
-    cdef Py_UCS4 bound
     if n == 0:
         return 0
-    bound = _class_bound(text)
     _reserve(buf, n)
     if bound > 255 and not buf.wide:
         _widen(buf)
@@ -408,6 +404,10 @@ cdef int _append_str(Buf* buf, str text) except -1:
             (<Py_UCS4*>buf.data)[buf.length + i] = PyUnicode_READ(kind, data, i)
     buf.length += n
     return 0
+
+
+cdef inline int _append_str(Buf* buf, str text) except -1:
+    return _append_raw(buf, PyUnicode_DATA(text), len(text), PyUnicode_KIND(text), _class_bound(text))
 
 
 cdef str _buf_str(Buf* buf):
@@ -528,7 +528,7 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
     is_json = step == C_JSON_STRING or step == C_JSON_QUOTED
     if not is_json and step != C_HTML:
         raise ValueError(f"unknown base transform {step}")
-    special = _JSON_SPECIAL if is_json else _HTML_SPECIAL
+    special = &_JSON_SPECIAL[0] if is_json else &_HTML_SPECIAL[0]
     _reserve(buf, n * 6 + 2)
     out = <Py_UCS1*>buf.data
     if step == C_JSON_QUOTED:
@@ -625,24 +625,62 @@ cdef object _getter(object row, Py_ssize_t number):
 
 
 cdef struct Plan:
-    # The C view of one batch: slot count and each slot's base step.
+    # The C view of one batch: slot count, each slot's base step, and the storage of each
+    # literal (the batch's list keeps the strs alive), read once instead of once per row.
     Py_ssize_t n
     int* steps
+    void** lit_data
+    Py_ssize_t* lit_len
+    int* lit_kind
+    Py_UCS4* lit_bound
 
 
-cdef int _plan(Plan* plan, list steps) except -1:
+cdef int _plan(Plan* plan, list steps, list literals) except -1:
     cdef Py_ssize_t i
+    cdef str literal
     plan.n = len(steps)
     plan.steps = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
-    if plan.steps == NULL:
+    plan.lit_data = <void**>PyMem_Malloc((plan.n + 1) * sizeof(void*))
+    plan.lit_len = <Py_ssize_t*>PyMem_Malloc((plan.n + 1) * sizeof(Py_ssize_t))
+    plan.lit_kind = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
+    plan.lit_bound = <Py_UCS4*>PyMem_Malloc((plan.n + 1) * sizeof(Py_UCS4))
+    if (plan.steps == NULL or plan.lit_data == NULL or plan.lit_len == NULL
+            or plan.lit_kind == NULL or plan.lit_bound == NULL):
+        _plan_free(plan)
         raise MemoryError()
+    if len(literals) != plan.n + 1:
+        _plan_free(plan)
+        raise ValueError("a template with n slots has n + 1 literals")
     for i in range(plan.n):
         plan.steps[i] = steps[i]
+    for i in range(plan.n + 1):
+        literal = literals[i]
+        plan.lit_data[i] = PyUnicode_DATA(literal)
+        plan.lit_len[i] = len(literal)
+        plan.lit_kind[i] = PyUnicode_KIND(literal)
+        plan.lit_bound[i] = _class_bound(literal)
     return 0
 
 
+cdef void _plan_free(Plan* plan) noexcept:
+    PyMem_Free(plan.steps)
+    PyMem_Free(plan.lit_data)
+    PyMem_Free(plan.lit_len)
+    PyMem_Free(plan.lit_kind)
+    PyMem_Free(plan.lit_bound)
+    plan.steps = NULL
+    plan.lit_data = NULL
+    plan.lit_len = NULL
+    plan.lit_kind = NULL
+    plan.lit_bound = NULL
+
+
+cdef inline int _append_literal(Buf* buf, Plan* plan, Py_ssize_t i) except -1:
+    return _append_raw(buf, plan.lit_data[i], plan.lit_len[i], plan.lit_kind[i], plan.lit_bound[i])
+
+
 cdef int _fill_row(
-    Buf* buf, list literals, list keys, Plan* plan, list missing, object get, list columns,
+    Buf* buf, list keys, Plan* plan, list missing, object get, list columns,
     Py_ssize_t index, object resolve, object row,
 ) except -1:
     """One rendered row into ``buf``: values from ``get(keys[i])``, or ``columns[i][index]``."""
@@ -651,7 +689,7 @@ cdef int _fill_row(
     cdef object value, text, column
     cdef bint is_dict = type(row) is dict
     _buf_reset(buf)
-    _append_str(buf, <str>literals[0])
+    _append_literal(buf, plan, 0)
     for i in range(plan.n):
         if is_dict:
             # The same lookup as `row.get`, without a bound method call per value.
@@ -668,7 +706,7 @@ cdef int _fill_row(
         elif step < 0 or _fast_value(buf, step, value):
             text = resolve(i, value, row)
             _append_str(buf, <str?>text)
-        _append_str(buf, <str>literals[i + 1])
+        _append_literal(buf, plan, i + 1)
     return 0
 
 
@@ -682,18 +720,18 @@ def render_rows(literals, keys, steps, missing, rows, resolve):
     cdef Buf buf
     cdef Plan plan
     _buf_init(&buf)
-    _plan(&plan, list(steps))
+    _plan(&plan, list(steps), lits)
     try:
         for row in rows:
             number += 1
             _fill_row(
-                &buf, lits, key_list, &plan, missing_list,
+                &buf, key_list, &plan, missing_list,
                 None if type(row) is dict else _getter(row, number), None, number, resolve, row,
             )
             out.append(_buf_str(&buf))
     finally:
         PyMem_Free(buf.data)
-        PyMem_Free(plan.steps)
+        _plan_free(&plan)
     return out
 
 
@@ -707,14 +745,14 @@ def render_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve)
     cdef Buf buf
     cdef Plan plan
     _buf_init(&buf)
-    _plan(&plan, list(steps))
+    _plan(&plan, list(steps), lits)
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, [], &plan, missing_list, None, cols, index, resolve, index)
+            _fill_row(&buf, [], &plan, missing_list, None, cols, index, resolve, index)
             out.append(_buf_str(&buf))
     finally:
         PyMem_Free(buf.data)
-        PyMem_Free(plan.steps)
+        _plan_free(&plan)
     return out
 
 
@@ -795,12 +833,12 @@ def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separ
     out.data = NULL
     out.length = 0
     out.capacity = 0
-    _plan(&plan, list(steps))
+    _plan(&plan, list(steps), lits)
     try:
         for row in rows:
             number += 1
             _fill_row(
-                &buf, lits, key_list, &plan, missing_list,
+                &buf, key_list, &plan, missing_list,
                 None if type(row) is dict else _getter(row, number), None, number, resolve, row,
             )
             _utf8_line(&out, &buf, separator)
@@ -810,7 +848,7 @@ def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separ
     finally:
         PyMem_Free(buf.data)
         PyMem_Free(out.data)
-        PyMem_Free(plan.steps)
+        _plan_free(&plan)
     return number + 1
 
 
@@ -827,10 +865,10 @@ def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, 
     out.data = NULL
     out.length = 0
     out.capacity = 0
-    _plan(&plan, list(steps))
+    _plan(&plan, list(steps), lits)
     try:
         for index in range(nrows):
-            _fill_row(&buf, lits, [], &plan, missing_list, None, cols, index, resolve, index)
+            _fill_row(&buf, [], &plan, missing_list, None, cols, index, resolve, index)
             _utf8_line(&out, &buf, separator)
             if out.length >= C_FLUSH_BYTES:
                 _flush(&out, write)
@@ -838,5 +876,5 @@ def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, 
     finally:
         PyMem_Free(buf.data)
         PyMem_Free(out.data)
-        PyMem_Free(plan.steps)
+        _plan_free(&plan)
     return nrows
