@@ -205,3 +205,23 @@ def test_file_output_survives_short_writes(core: str) -> None:
     columns = {"FirstName": [r["FirstName"] for r in leads], "Mobile": [r["Mobile"] for r in leads]}
     template.write_columns(columns, columnar)  # type: ignore[arg-type]
     assert bytes(columnar.data) == expected
+
+
+def test_one_template_renders_from_many_threads_at_once(core: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    template = mergefield.compile(
+        '{"u": "https://x/?q=@{Lead:Notes,}", "n": "@{Lead:FirstName,}", "s": @{Lead:Score Lead,0}}',
+        kind="json",
+    )
+    batches = [
+        [{"Notes": f"a&b {t} {i} é€😀", "FirstName": f'n{t}"{i}', "Score": i} for i in range(300)]
+        for t in range(8)
+    ]
+    expected = [template.render_many(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            got = list(pool.map(template.render_many, batches))
+            assert got == expected
+            streamed = list(pool.map(lambda b: list(template.iter_render(b)), batches))
+            assert streamed == expected
