@@ -211,7 +211,8 @@ def test_one_template_renders_from_many_threads_at_once(core: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     template = mergefield.compile(
-        '{"u": "https://x/?q=@{Lead:Notes,}", "n": "@{Lead:FirstName,}", "s": @{Lead:Score Lead,0}}',
+        '{"u": "https://x/?q=@{Lead:Notes,}", "n": "@{Lead:FirstName,}", '
+        '"s": @{Lead:Score Lead,0}}',
         kind="json",
     )
     batches = [
