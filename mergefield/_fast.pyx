@@ -178,9 +178,10 @@ cdef inline bint _html_plain_word(uint64_t w) noexcept nogil:
     )
 
 
-# What PERCENT (row 0) and FORM (row 1) write for a 1-byte code point: byte 0 is the length,
-# bytes 1.. the text (one character, or the %XX of its one or two UTF-8 bytes).  The narrow
-# encoder stores a whole entry per character, without branching on the character.
+# What PERCENT (row 0) and FORM (row 1) write for a 1-byte code point: bytes 0-6 the text (one
+# character, or the %XX of its one or two UTF-8 bytes), byte 7 its length.  The narrow encoder
+# stores all eight bytes per character in one move and advances by the length, without
+# branching on the character (the buffer keeps eight bytes of slack for the overhang).
 cdef unsigned char _PERCENT_TABLE[2][256][8]
 
 
@@ -194,11 +195,11 @@ cdef void _init_percent_tables() noexcept:
             for k in range(8):
                 entry[k] = 0
             if c < 128 and _UNRESERVED[c]:
-                entry[0] = 1
-                entry[1] = c
+                entry[7] = 1
+                entry[0] = c
             elif c == 32 and form:
-                entry[0] = 1
-                entry[1] = 43  # '+'
+                entry[7] = 1
+                entry[0] = 43  # '+'
             else:
                 if c < 128:
                     utf8[0] = c
@@ -207,11 +208,11 @@ cdef void _init_percent_tables() noexcept:
                     utf8[0] = 0xC0 | (c >> 6)
                     utf8[1] = 0x80 | (c & 0x3F)
                     length = 2
-                entry[0] = 3 * length
+                entry[7] = 3 * length
                 for k in range(length):
-                    entry[1 + 3 * k] = 37  # '%'
-                    entry[2 + 3 * k] = _HEX_UPPER[utf8[k] >> 4]
-                    entry[3 + 3 * k] = _HEX_UPPER[utf8[k] & 15]
+                    entry[3 * k] = 37  # '%'
+                    entry[1 + 3 * k] = _HEX_UPPER[utf8[k] >> 4]
+                    entry[2 + 3 * k] = _HEX_UPPER[utf8[k] & 15]
 
 
 cdef void _init_tables() noexcept:
@@ -519,8 +520,8 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         length = buf.length
         for i in range(n):
             entry = table[src[i]]
-            memcpy(out + length, entry + 1, 7)
-            length += entry[0]
+            memcpy(out + length, entry, 8)
+            length += entry[7]
         buf.length = length
         return 0
     if bound > buf.maxchar:
