@@ -83,10 +83,17 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """The standard threading server with a deep accept queue: with the default of 5, a loaded
+    machine let connections expire in the queue and reset them under the client's feet."""
+
+    request_queue_size = 128
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[str, Behaviour]]:
     behaviour = Behaviour()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(behaviour))
+    httpd = Server(("127.0.0.1", 0), make_handler(behaviour))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
