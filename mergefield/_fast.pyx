@@ -711,52 +711,6 @@ cdef int _fill_row(
     return 0
 
 
-def render_rows(literals, keys, steps, missing, rows, resolve):
-    """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
-    cdef list lits = list(literals)
-    cdef list key_list = list(keys)
-    cdef list missing_list = list(missing)
-    cdef Py_ssize_t number = -1
-    cdef list out = []
-    cdef Buf buf
-    cdef Plan plan
-    _buf_init(&buf)
-    _plan(&plan, list(steps), lits)
-    try:
-        for row in rows:
-            number += 1
-            _fill_row(
-                &buf, key_list, &plan, missing_list,
-                None if type(row) is dict else _getter(row, number), None, number, resolve, row,
-            )
-            out.append(_buf_str(&buf))
-    finally:
-        PyMem_Free(buf.data)
-        _plan_free(&plan)
-    return out
-
-
-def render_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve):
-    """Columnar `render_rows`; see `_fast_py.render_columns`."""
-    cdef list lits = list(literals)
-    cdef list cols = list(columns)
-    cdef list missing_list = list(missing)
-    cdef Py_ssize_t index
-    cdef list out = []
-    cdef Buf buf
-    cdef Plan plan
-    _buf_init(&buf)
-    _plan(&plan, list(steps), lits)
-    try:
-        for index in range(nrows):
-            _fill_row(&buf, [], &plan, missing_list, None, cols, index, resolve, index)
-            out.append(_buf_str(&buf))
-    finally:
-        PyMem_Free(buf.data)
-        _plan_free(&plan)
-    return out
-
-
 cdef struct Bytes:
     char* data
     Py_ssize_t length
@@ -821,61 +775,78 @@ cdef int _flush(Bytes* out, object write) except -1:
     return 0
 
 
-def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separator):
-    """`render_rows` straight to ``write`` as UTF-8 blocks; see `_fast_py.write_rows`."""
+cdef int _emit(Buf* buf, list out, Bytes* sink, object write, bytes separator) except -1:
+    """Hand the finished row on: into ``out`` as a str, or UTF-8 into ``sink``, flushed to
+    ``write`` in blocks."""
+    if write is None:
+        out.append(_buf_str(buf))
+        return 0
+    _utf8_line(sink, buf, separator)
+    if sink.length >= C_FLUSH_BYTES:
+        _flush(sink, write)
+    return 0
+
+
+cdef object _drive(
+    literals, keys, columns, steps, missing, rows, Py_ssize_t nrows, resolve, write,
+    bytes separator,
+):
+    """The one loop behind the four entry points.  Leads are the mappings of ``rows``
+    (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
+    when ``write`` is given, the number of rows written."""
     cdef list lits = list(literals)
     cdef list key_list = list(keys)
+    cdef list cols = None if columns is None else list(columns)
     cdef list missing_list = list(missing)
+    cdef list out = []
     cdef Py_ssize_t number = -1
     cdef Buf buf
-    cdef Bytes out
+    cdef Bytes sink
     cdef Plan plan
     _buf_init(&buf)
-    out.data = NULL
-    out.length = 0
-    out.capacity = 0
+    sink.data = NULL
+    sink.length = 0
+    sink.capacity = 0
     _plan(&plan, list(steps), lits)
     try:
-        for row in rows:
-            number += 1
-            _fill_row(
-                &buf, key_list, &plan, missing_list,
-                None if type(row) is dict else _getter(row, number), None, number, resolve, row,
-            )
-            _utf8_line(&out, &buf, separator)
-            if out.length >= C_FLUSH_BYTES:
-                _flush(&out, write)
-        _flush(&out, write)
+        if cols is None:
+            for row in rows:
+                number += 1
+                _fill_row(
+                    &buf, key_list, &plan, missing_list,
+                    None if type(row) is dict else _getter(row, number), None, number, resolve,
+                    row,
+                )
+                _emit(&buf, out, &sink, write, separator)
+        else:
+            for number in range(nrows):
+                _fill_row(&buf, key_list, &plan, missing_list, None, cols, number, resolve, number)
+                _emit(&buf, out, &sink, write, separator)
+            number = nrows - 1
+        if write is not None:
+            _flush(&sink, write)
     finally:
         PyMem_Free(buf.data)
-        PyMem_Free(out.data)
+        PyMem_Free(sink.data)
         _plan_free(&plan)
-    return number + 1
+    return out if write is None else number + 1
+
+
+def render_rows(literals, keys, steps, missing, rows, resolve):
+    """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
+    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"")
+
+
+def render_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve):
+    """Columnar `render_rows`; see `_fast_py.render_columns`."""
+    return _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"")
+
+
+def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separator):
+    """`render_rows` straight to ``write`` as UTF-8 blocks; see `_fast_py.write_rows`."""
+    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, write, separator)
 
 
 def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, write, bytes separator):
     """`render_columns` straight to ``write``; see `_fast_py.write_columns`."""
-    cdef list lits = list(literals)
-    cdef list cols = list(columns)
-    cdef list missing_list = list(missing)
-    cdef Py_ssize_t index
-    cdef Buf buf
-    cdef Bytes out
-    cdef Plan plan
-    _buf_init(&buf)
-    out.data = NULL
-    out.length = 0
-    out.capacity = 0
-    _plan(&plan, list(steps), lits)
-    try:
-        for index in range(nrows):
-            _fill_row(&buf, [], &plan, missing_list, None, cols, index, resolve, index)
-            _utf8_line(&out, &buf, separator)
-            if out.length >= C_FLUSH_BYTES:
-                _flush(&out, write)
-        _flush(&out, write)
-    finally:
-        PyMem_Free(buf.data)
-        PyMem_Free(out.data)
-        _plan_free(&plan)
-    return nrows
+    return _drive(literals, (), columns, steps, missing, None, nrows, resolve, write, separator)

@@ -276,13 +276,66 @@ def _getter(row: Any, number: int) -> Callable[[str], object]:
     return get
 
 
+Resolve = Callable[[int, object, Any], str]
+
+
+def _drive(
+    literals: Sequence[str],
+    keys: Sequence[str],
+    columns: Sequence[Sequence[object] | None] | None,
+    steps: Sequence[int],
+    missing: Sequence[str | None],
+    rows: Iterable[Mapping[str, object] | None] | None,
+    nrows: int,
+    resolve: Resolve,
+    write: Callable[[bytes], object] | None,
+    separator: bytes,
+) -> list[str] | int:
+    """The one loop behind the four entry points.  Leads are the mappings of ``rows``
+    (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
+    when ``write`` is given, the number of rows written (UTF-8 lines handed on in blocks)."""
+    out: list[str] = []
+    pending: list[bytes] = []
+    size = 0
+    if columns is None:
+        lines: Iterable[str] = (
+            _fill_row(
+                literals, keys, steps, missing, _getter(row, number), None, number, resolve, row
+            )
+            for number, row in enumerate(rows or ())
+        )
+    else:
+        lines = (
+            _fill_row(literals, (), steps, missing, None, columns, number, resolve, number)
+            for number in range(nrows)
+        )
+    count = 0
+    for line in lines:
+        count += 1
+        if write is None:
+            out.append(line)
+            continue
+        data = line.encode("utf-8") + separator
+        pending.append(data)
+        size += len(data)
+        if size >= FLUSH_BYTES:
+            write(b"".join(pending))
+            pending.clear()
+            size = 0
+    if write is None:
+        return out
+    if pending:
+        write(b"".join(pending))
+    return count
+
+
 def render_rows(
     literals: Sequence[str],
     keys: Sequence[str],
     steps: Sequence[int],
     missing: Sequence[str | None],
     rows: Iterable[Mapping[str, object] | None],
-    resolve: Callable[[int, object, Any], str],
+    resolve: Resolve,
 ) -> list[str]:
     """Substitute each row's values between ``literals``; one string per row.
 
@@ -292,10 +345,8 @@ def render_rows(
     Everything else goes to ``resolve(i, value, row)``, the Python policy, whose result is
     inserted as is.
     """
-    out: list[str] = []
-    for number, row in enumerate(rows):
-        get = _getter(row, number)
-        out.append(_fill_row(literals, keys, steps, missing, get, None, number, resolve, row))
+    out = _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"")
+    assert isinstance(out, list)
     return out
 
 
@@ -305,32 +356,13 @@ def render_columns(
     steps: Sequence[int],
     missing: Sequence[str | None],
     nrows: int,
-    resolve: Callable[[int, object, Any], str],
+    resolve: Resolve,
 ) -> list[str]:
     """Like `render_rows` for columnar leads: slot ``i`` reads ``columns[i][row]`` (``None``:
     always missing) and ``resolve`` gets the row number in place of the row."""
-    out: list[str] = []
-    for index in range(nrows):
-        out.append(_fill_row(literals, (), steps, missing, None, columns, index, resolve, index))
+    out = _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"")
+    assert isinstance(out, list)
     return out
-
-
-def _write(lines: Iterable[str], write: Callable[[bytes], object], separator: bytes) -> int:
-    pending: list[bytes] = []
-    size = 0
-    count = 0
-    for line in lines:
-        data = line.encode("utf-8") + separator
-        pending.append(data)
-        size += len(data)
-        count += 1
-        if size >= FLUSH_BYTES:
-            write(b"".join(pending))
-            pending.clear()
-            size = 0
-    if pending:
-        write(b"".join(pending))
-    return count
 
 
 def write_rows(
@@ -339,22 +371,15 @@ def write_rows(
     steps: Sequence[int],
     missing: Sequence[str | None],
     rows: Iterable[Mapping[str, object] | None],
-    resolve: Callable[[int, object, Any], str],
+    resolve: Resolve,
     write: Callable[[bytes], object],
     separator: bytes,
 ) -> int:
     """Like `render_rows`, but hand UTF-8 lines, each followed by ``separator``, to ``write``
     in blocks; return the number of rows."""
-    return _write(
-        (
-            _fill_row(
-                literals, keys, steps, missing, _getter(row, number), None, number, resolve, row
-            )
-            for number, row in enumerate(rows)
-        ),
-        write,
-        separator,
-    )
+    count = _drive(literals, keys, None, steps, missing, rows, 0, resolve, write, separator)
+    assert isinstance(count, int)
+    return count
 
 
 def write_columns(
@@ -363,19 +388,14 @@ def write_columns(
     steps: Sequence[int],
     missing: Sequence[str | None],
     nrows: int,
-    resolve: Callable[[int, object, Any], str],
+    resolve: Resolve,
     write: Callable[[bytes], object],
     separator: bytes,
 ) -> int:
     """`render_columns` written to ``write`` as `write_rows` does; return the number of rows."""
-    return _write(
-        (
-            _fill_row(literals, (), steps, missing, None, columns, index, resolve, index)
-            for index in range(nrows)
-        ),
-        write,
-        separator,
-    )
+    count = _drive(literals, (), columns, steps, missing, None, nrows, resolve, write, separator)
+    assert isinstance(count, int)
+    return count
 
 
 def _get_nothing(key: str) -> None:
