@@ -17,11 +17,9 @@ writes the results, ``--markdown PATH`` the table with the machine description.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
 import json
 import os
-import platform
 import statistics
 import string
 import subprocess
@@ -40,6 +38,7 @@ import mergefield._fast_py as fast_py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import leads as leadgen
+from report import machine, save
 
 try:
     import mergefield._fast as fast_c
@@ -506,27 +505,6 @@ def stream_in_subprocess(n: int, tmpdir: str) -> dict[str, Any]:
 # --- report ----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "implementation": mergefield.IMPLEMENTATION,
-        "cython_core_built": fast_c is not None,
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-    }
-
-
 def _table(title: str, suite: dict[str, Any]) -> list[str]:
     lines = [f"### {title}", "", "| case | ns / render | speedup vs baseline |", "|---|---:|---:|"]
     for name, entry in suite.items():
@@ -671,13 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = verdicts(results)
     text = markdown(results)
     print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2)
-            f.write("\n")
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write(text)
+    save(results, text, args.json, args.markdown)
     return 0
 
 

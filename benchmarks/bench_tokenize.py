@@ -14,10 +14,7 @@ and ``--repeat`` the number of timed runs.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -25,9 +22,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import mergefield
 import mergefield._fast_py as fast_py
 from mergefield import reference
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import machine, save
 
 try:
     import mergefield._fast as fast_c
@@ -133,27 +132,6 @@ def format_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> dict[str, Any]:
-    """The machine description stored with the results."""
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
-                cpu,
-            )
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "implementation": mergefield.IMPLEMENTATION,
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="template size in code points")
@@ -170,13 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{m['implementation']}\n- date: {m['date']}\n\n{format_table(results)}\n"
     )
     print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2)
-            f.write("\n")
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write(text)
+    save(results, text, args.json, args.markdown)
     return 0
 
 
