@@ -294,6 +294,8 @@ def _drive(
     """The one loop behind the four entry points.  Leads are the mappings of ``rows``
     (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
     when ``write`` is given, the number of rows written (UTF-8 lines handed on in blocks)."""
+    if len(literals) != len(steps) + 1:
+        raise ValueError("a template with n slots has n + 1 literals")
     out: list[str] = []
     pending: list[bytes] = []
     size = 0

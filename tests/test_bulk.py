@@ -226,3 +226,10 @@ def test_one_template_renders_from_many_threads_at_once(core: str) -> None:
             assert got == expected
             streamed = list(pool.map(lambda b: list(template.iter_render(b)), batches))
             assert streamed == expected
+
+
+def test_core_refuses_literals_that_do_not_fit_the_slots(core: str) -> None:
+    from mergefield import _core
+
+    with pytest.raises(ValueError, match="n \\+ 1 literals"):
+        _core.core.render_rows(["a"], ["k"], [0], [None], [{}], lambda i, v, r: "")
