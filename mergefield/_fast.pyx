@@ -178,41 +178,66 @@ cdef inline bint _html_plain_word(uint64_t w) noexcept nogil:
     )
 
 
-# What PERCENT (row 0) and FORM (row 1) write for a 1-byte code point: bytes 0-6 the text (one
-# character, or the %XX of its one or two UTF-8 bytes), byte 7 its length.  The narrow encoder
-# stores all eight bytes per character in one move and advances by the length, without
-# branching on the character (the buffer keeps eight bytes of slack for the overhang).
-cdef unsigned char _PERCENT_TABLE[2][256][8]
+# What a step writes for each 1-byte code point, one 8-byte entry per code point: bytes 0-6 the
+# text (the character itself, or its %XX / entity / JSON escape), byte 7 its length.  The narrow
+# encoder stores all eight bytes in one move and advances by the length, without branching on the
+# character (the buffer keeps eight bytes of slack for the overhang).  Rows: PERCENT, FORM, HTML,
+# JSON.
+cdef enum:
+    T_PERCENT = 0
+    T_FORM = 1
+    T_HTML = 2
+    T_JSON = 3
+cdef unsigned char _NARROW_TABLE[4][256][8]
 
 
-cdef void _init_percent_tables() noexcept:
-    cdef int form, c, k, length
+cdef void _set_entry(unsigned char* entry, const char* text) noexcept:
+    cdef int k = 0
+    while text[k] != 0:
+        entry[k] = text[k]
+        k += 1
+    entry[7] = k
+
+
+cdef void _init_narrow_tables() noexcept:
+    cdef int row, c, k, length
     cdef unsigned char utf8[2]
     cdef unsigned char* entry
-    for form in range(2):
+    cdef char text[8]
+    for row in range(4):
         for c in range(256):
-            entry = _PERCENT_TABLE[form][c]
+            entry = _NARROW_TABLE[row][c]
             for k in range(8):
                 entry[k] = 0
+            entry[0] = c
+            entry[7] = 1
+    for row in (T_PERCENT, T_FORM):
+        for c in range(256):
+            entry = _NARROW_TABLE[row][c]
             if c < 128 and _UNRESERVED[c]:
-                entry[7] = 1
-                entry[0] = c
-            elif c == 32 and form:
-                entry[7] = 1
+                continue
+            if c == 32 and row == T_FORM:
                 entry[0] = 43  # '+'
+                continue
+            if c < 128:
+                utf8[0] = c
+                length = 1
             else:
-                if c < 128:
-                    utf8[0] = c
-                    length = 1
-                else:
-                    utf8[0] = 0xC0 | (c >> 6)
-                    utf8[1] = 0x80 | (c & 0x3F)
-                    length = 2
-                entry[7] = 3 * length
-                for k in range(length):
-                    entry[3 * k] = 37  # '%'
-                    entry[1 + 3 * k] = _HEX_UPPER[utf8[k] >> 4]
-                    entry[2 + 3 * k] = _HEX_UPPER[utf8[k] & 15]
+                utf8[0] = 0xC0 | (c >> 6)
+                utf8[1] = 0x80 | (c & 0x3F)
+                length = 2
+            entry[7] = 3 * length
+            for k in range(length):
+                entry[3 * k] = 37  # '%'
+                entry[1 + 3 * k] = _HEX_UPPER[utf8[k] >> 4]
+                entry[2 + 3 * k] = _HEX_UPPER[utf8[k] & 15]
+    for c in range(256):
+        if _HTML_SPECIAL[c]:
+            _spell_html(text, c)
+            _set_entry(_NARROW_TABLE[T_HTML][c], text)
+        if _JSON_SPECIAL[c]:
+            _spell_json(text, c)
+            _set_entry(_NARROW_TABLE[T_JSON][c], text)
 
 
 cdef void _init_tables() noexcept:
@@ -228,7 +253,7 @@ cdef void _init_tables() noexcept:
 
 
 _init_tables()
-_init_percent_tables()
+_init_narrow_tables()
 
 
 cdef struct Buf:
@@ -262,7 +287,8 @@ cdef inline void _buf_reset(Buf* buf) noexcept:
 
 
 cdef int _reserve(Buf* buf, Py_ssize_t extra) except -1:
-    cdef Py_ssize_t needed = buf.length + extra
+    # Eight code points of slack beyond the request: the narrow encoder stores 8 bytes at a time.
+    cdef Py_ssize_t needed = buf.length + extra + 8
     cdef Py_ssize_t capacity
     cdef void* grown
     if needed <= buf.capacity:
@@ -334,46 +360,67 @@ cdef inline void _put_percent(Buf* buf, unsigned int byte) noexcept:
     _put_ascii(buf, piece)
 
 
-cdef inline void _put_html_escape(Buf* buf, unsigned int c) noexcept:
-    # One of `& < > " '`; room reserved by the caller.
+cdef void _spell_html(char* text, unsigned int c) noexcept:
+    # The entity of one of `& < > " '`, NUL-terminated, into at least 6 bytes.
+    cdef const char* entity
+    cdef int k = 0
     if c == 38:
-        _put_ascii(buf, b"&amp;")
+        entity = b"&amp;"
     elif c == 60:
-        _put_ascii(buf, b"&lt;")
+        entity = b"&lt;"
     elif c == 62:
-        _put_ascii(buf, b"&gt;")
+        entity = b"&gt;"
     elif c == 34:
-        _put_ascii(buf, b"&#34;")
+        entity = b"&#34;"
     else:
-        _put_ascii(buf, b"&#39;")
+        entity = b"&#39;"
+    while True:
+        text[k] = entity[k]
+        if entity[k] == 0:
+            break
+        k += 1
+
+
+cdef void _spell_json(char* text, unsigned int c) noexcept:
+    # The JSON escape of `"`, `\`, a control character, U+2028 or U+2029, NUL-terminated, into
+    # at least 7 bytes.
+    text[0] = 92  # backslash
+    text[2] = 0
+    if c == 34:
+        text[1] = 34
+    elif c == 92:
+        text[1] = 92
+    elif c == 8:
+        text[1] = 98  # b
+    elif c == 12:
+        text[1] = 102  # f
+    elif c == 10:
+        text[1] = 110  # n
+    elif c == 13:
+        text[1] = 114  # r
+    elif c == 9:
+        text[1] = 116  # t
+    else:
+        text[1] = 117  # u
+        text[2] = _HEX_LOWER[(c >> 12) & 15]
+        text[3] = _HEX_LOWER[(c >> 8) & 15]
+        text[4] = _HEX_LOWER[(c >> 4) & 15]
+        text[5] = _HEX_LOWER[c & 15]
+        text[6] = 0
+
+
+cdef inline void _put_html_escape(Buf* buf, unsigned int c) noexcept:
+    # Room reserved by the caller.
+    cdef char text[8]
+    _spell_html(text, c)
+    _put_ascii(buf, text)
 
 
 cdef inline void _put_json_escape(Buf* buf, unsigned int c) noexcept:
-    # `"`, `\`, a control character, U+2028 or U+2029; room reserved by the caller.
-    cdef char piece[7]
-    if c == 34:
-        _put_ascii(buf, b'\\"')
-    elif c == 92:
-        _put_ascii(buf, b"\\\\")
-    elif c == 8:
-        _put_ascii(buf, b"\\b")
-    elif c == 12:
-        _put_ascii(buf, b"\\f")
-    elif c == 10:
-        _put_ascii(buf, b"\\n")
-    elif c == 13:
-        _put_ascii(buf, b"\\r")
-    elif c == 9:
-        _put_ascii(buf, b"\\t")
-    else:
-        piece[0] = 92  # backslash
-        piece[1] = 117  # 'u'
-        piece[2] = _HEX_LOWER[(c >> 12) & 15]
-        piece[3] = _HEX_LOWER[(c >> 8) & 15]
-        piece[4] = _HEX_LOWER[(c >> 4) & 15]
-        piece[5] = _HEX_LOWER[c & 15]
-        piece[6] = 0
-        _put_ascii(buf, piece)
+    # Room reserved by the caller.
+    cdef char text[8]
+    _spell_json(text, c)
+    _put_ascii(buf, text)
 
 
 cdef inline Py_UCS4 _class_bound(str text) noexcept:
@@ -500,62 +547,67 @@ cdef int _encode_into(Buf* buf, int step, str value) except -1:
 
 
 cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 bound) except -1:
-    """`_encode_into` for the common case, a 1-byte str into a 1-byte buffer: table lookups and
-    direct stores, no width checks per character."""
-    cdef Py_ssize_t i, start
+    """`_encode_into` for the common case, a 1-byte str into a 1-byte buffer: one table entry
+    stored per character, and for HTML and JSON, whole words of plain characters copied at once."""
+    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t stop
     cdef uint64_t word
     cdef unsigned char (*table)[8]
     cdef unsigned char* entry
-    cdef unsigned char* special
-    cdef bint is_json
     cdef Py_UCS1* out
     cdef Py_ssize_t length
-    if step == C_PERCENT or step == C_FORM:
-        # Six characters at most per 1-byte code point, and each entry is stored as 8 bytes.
-        _reserve(buf, n * 6 + 8)
-        if buf.maxchar < 127:
-            buf.maxchar = 127
-        table = _PERCENT_TABLE[step == C_FORM]
-        out = <Py_UCS1*>buf.data
-        length = buf.length
-        for i in range(n):
+    cdef int row
+    if step == C_PERCENT:
+        row = T_PERCENT
+    elif step == C_FORM:
+        row = T_FORM
+    elif step == C_HTML:
+        row = T_HTML
+    elif step == C_JSON_STRING or step == C_JSON_QUOTED:
+        row = T_JSON
+    else:
+        raise ValueError(f"unknown base transform {step}")
+    # Six characters at most per 1-byte code point (two UTF-8 bytes as %XX), two quotes.
+    _reserve(buf, n * 6 + 2)
+    if bound > buf.maxchar:
+        buf.maxchar = bound
+    if row <= T_FORM and buf.maxchar < 127:
+        buf.maxchar = 127  # %XX is ASCII even when the value is Latin-1
+    table = _NARROW_TABLE[row]
+    out = <Py_UCS1*>buf.data
+    length = buf.length
+    if step == C_JSON_QUOTED:
+        out[length] = 34
+        length += 1
+    while i < n:
+        # Skip words with nothing to spell (percent-encoding spells too much for this to pay),
+        # then spell one word's worth through the table.
+        if row == T_JSON:
+            while i + 8 <= n:
+                memcpy(&word, src + i, 8)
+                if not _json_plain_word(word):
+                    break
+                memcpy(out + length, &word, 8)
+                length += 8
+                i += 8
+        elif row == T_HTML:
+            while i + 8 <= n:
+                memcpy(&word, src + i, 8)
+                if not _html_plain_word(word):
+                    break
+                memcpy(out + length, &word, 8)
+                length += 8
+                i += 8
+        stop = n if row <= T_FORM or i + 8 > n else i + 8
+        while i < stop:
             entry = table[src[i]]
             memcpy(out + length, entry, 8)
             length += entry[7]
-        buf.length = length
-        return 0
-    if bound > buf.maxchar:
-        buf.maxchar = bound
-    is_json = step == C_JSON_STRING or step == C_JSON_QUOTED
-    if not is_json and step != C_HTML:
-        raise ValueError(f"unknown base transform {step}")
-    special = &_JSON_SPECIAL[0] if is_json else &_HTML_SPECIAL[0]
-    _reserve(buf, n * 6 + 2)
-    out = <Py_UCS1*>buf.data
-    if step == C_JSON_QUOTED:
-        _put_ascii(buf, b'"')
-    i = 0
-    while True:
-        # Copy the run up to the next special character at once, then spell that one.
-        start = i
-        while i + 8 <= n:
-            memcpy(&word, src + i, 8)
-            if not (_json_plain_word(word) if is_json else _html_plain_word(word)):
-                break
-            i += 8
-        while i < n and not special[src[i]]:
             i += 1
-        memcpy(out + buf.length, src + start, i - start)
-        buf.length += i - start
-        if i == n:
-            break
-        if is_json:
-            _put_json_escape(buf, src[i])
-        else:
-            _put_html_escape(buf, src[i])
-        i += 1
     if step == C_JSON_QUOTED:
-        _put_ascii(buf, b'"')
+        out[length] = 34
+        length += 1
+    buf.length = length
     return 0
 
 
@@ -625,64 +677,115 @@ cdef object _getter(object row, Py_ssize_t number):
         raise TypeError(f"lead {number} is a {type(row).__name__}, not a mapping") from None
 
 
+cdef struct Piece:
+    # A str the plan writes as it is (a literal, a missing-value text): its storage and width.
+    void* data
+    Py_ssize_t length
+    int kind
+    Py_UCS4 bound
+
+
 cdef struct Plan:
-    # The C view of one batch: slot count, each slot's base step, and the storage of each
-    # literal (the batch's list keeps the strs alive), read once instead of once per row.
+    # The C view of one batch, read once instead of once per row: slot count, each slot's base
+    # step, its missing-value text (`has_missing[i]` false: ask the policy) and the literals.
+    # 1-byte pieces are copied into `block` with eight bytes of padding each, so a row copies
+    # them a word at a time; wider ones point into their strs, which the batch's lists keep alive.
     Py_ssize_t n
     int* steps
-    void** lit_data
-    Py_ssize_t* lit_len
-    int* lit_kind
-    Py_UCS4* lit_bound
-
-
-cdef int _plan(Plan* plan, list steps, list literals) except -1:
-    cdef Py_ssize_t i
-    cdef str literal
-    plan.n = len(steps)
-    plan.steps = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
-    plan.lit_data = <void**>PyMem_Malloc((plan.n + 1) * sizeof(void*))
-    plan.lit_len = <Py_ssize_t*>PyMem_Malloc((plan.n + 1) * sizeof(Py_ssize_t))
-    plan.lit_kind = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
-    plan.lit_bound = <Py_UCS4*>PyMem_Malloc((plan.n + 1) * sizeof(Py_UCS4))
-    if (plan.steps == NULL or plan.lit_data == NULL or plan.lit_len == NULL
-            or plan.lit_kind == NULL or plan.lit_bound == NULL):
-        _plan_free(plan)
-        raise MemoryError()
-    if len(literals) != plan.n + 1:
-        _plan_free(plan)
-        raise ValueError("a template with n slots has n + 1 literals")
-    for i in range(plan.n):
-        plan.steps[i] = steps[i]
-    for i in range(plan.n + 1):
-        literal = literals[i]
-        plan.lit_data[i] = PyUnicode_DATA(literal)
-        plan.lit_len[i] = len(literal)
-        plan.lit_kind[i] = PyUnicode_KIND(literal)
-        plan.lit_bound[i] = _class_bound(literal)
-    return 0
+    bint* has_missing
+    Piece* missing
+    Piece* literals
+    unsigned char* block
 
 
 cdef void _plan_free(Plan* plan) noexcept:
     PyMem_Free(plan.steps)
-    PyMem_Free(plan.lit_data)
-    PyMem_Free(plan.lit_len)
-    PyMem_Free(plan.lit_kind)
-    PyMem_Free(plan.lit_bound)
+    PyMem_Free(plan.has_missing)
+    PyMem_Free(plan.missing)
+    PyMem_Free(plan.literals)
+    PyMem_Free(plan.block)
     plan.steps = NULL
-    plan.lit_data = NULL
-    plan.lit_len = NULL
-    plan.lit_kind = NULL
-    plan.lit_bound = NULL
+    plan.has_missing = NULL
+    plan.missing = NULL
+    plan.literals = NULL
+    plan.block = NULL
 
 
-cdef inline int _append_literal(Buf* buf, Plan* plan, Py_ssize_t i) except -1:
-    return _append_raw(buf, plan.lit_data[i], plan.lit_len[i], plan.lit_kind[i], plan.lit_bound[i])
+cdef Py_ssize_t _padded(str text) noexcept:
+    return len(text) + 8 if PyUnicode_KIND(text) == 1 else 0
+
+
+cdef Py_ssize_t _set_piece(Piece* piece, str text, unsigned char* block) noexcept:
+    """Describe ``text``; a 1-byte one is copied to ``block``.  Return the block bytes used."""
+    piece.length = len(text)
+    piece.kind = PyUnicode_KIND(text)
+    piece.bound = _class_bound(text)
+    if piece.kind != 1:
+        piece.data = PyUnicode_DATA(text)
+        return 0
+    memcpy(block, PyUnicode_DATA(text), piece.length)
+    piece.data = block
+    return piece.length + 8
+
+
+cdef int _plan(Plan* plan, list steps, list literals, list missing) except -1:
+    cdef Py_ssize_t i, used = 0, size = 0
+    plan.n = len(steps)
+    plan.steps = NULL
+    plan.has_missing = NULL
+    plan.missing = NULL
+    plan.literals = NULL
+    plan.block = NULL
+    if len(literals) != plan.n + 1:
+        raise ValueError("a template with n slots has n + 1 literals")
+    if len(missing) != plan.n:
+        raise ValueError("a template with n slots has n missing-value texts")
+    for i in range(plan.n + 1):
+        size += _padded(<str?>literals[i])
+    for i in range(plan.n):
+        if missing[i] is not None:
+            size += _padded(<str?>missing[i])
+    plan.steps = <int*>PyMem_Malloc((plan.n + 1) * sizeof(int))
+    plan.has_missing = <bint*>PyMem_Malloc((plan.n + 1) * sizeof(bint))
+    plan.missing = <Piece*>PyMem_Malloc((plan.n + 1) * sizeof(Piece))
+    plan.literals = <Piece*>PyMem_Malloc((plan.n + 1) * sizeof(Piece))
+    plan.block = <unsigned char*>PyMem_Malloc(size + 1)
+    if (plan.steps == NULL or plan.has_missing == NULL or plan.missing == NULL
+            or plan.literals == NULL or plan.block == NULL):
+        _plan_free(plan)
+        raise MemoryError()
+    for i in range(plan.n):
+        plan.steps[i] = steps[i]
+        plan.has_missing[i] = missing[i] is not None
+        if plan.has_missing[i]:
+            used += _set_piece(&plan.missing[i], <str>missing[i], plan.block + used)
+    for i in range(plan.n + 1):
+        used += _set_piece(&plan.literals[i], <str>literals[i], plan.block + used)
+    return 0
+
+
+cdef inline int _append_piece(Buf* buf, Piece* piece) except -1:
+    """Append a plan's piece: a padded 1-byte one into a 1-byte buffer a word at a time."""
+    cdef Py_ssize_t k, n = piece.length
+    cdef Py_UCS1* out
+    if piece.kind != 1 or buf.wide:
+        return _append_raw(buf, piece.data, n, piece.kind, piece.bound)
+    if buf.length + n + 8 > buf.capacity:
+        _reserve(buf, n)
+    if piece.bound > buf.maxchar:
+        buf.maxchar = piece.bound
+    out = <Py_UCS1*>buf.data + buf.length
+    k = 0
+    while k < n:
+        memcpy(out + k, <Py_UCS1*>piece.data + k, 8)
+        k += 8
+    buf.length += n
+    return 0
 
 
 cdef int _fill_row(
-    Buf* buf, list keys, Plan* plan, list missing, object get, list columns,
-    Py_ssize_t index, object resolve, object row,
+    Buf* buf, list keys, Plan* plan, object get, list columns, Py_ssize_t index, object resolve,
+    object row,
 ) except -1:
     """One rendered row into ``buf``: values from ``get(keys[i])``, or ``columns[i][index]``."""
     cdef Py_ssize_t i
@@ -690,7 +793,7 @@ cdef int _fill_row(
     cdef object value, text, column
     cdef bint is_dict = type(row) is dict
     _buf_reset(buf)
-    _append_literal(buf, plan, 0)
+    _append_piece(buf, &plan.literals[0])
     for i in range(plan.n):
         if is_dict:
             # The same lookup as `row.get`, without a bound method call per value.
@@ -701,13 +804,14 @@ cdef int _fill_row(
             column = columns[i]
             value = None if column is None else column[index]
         step = plan.steps[i]
-        text = missing[i]
-        if text is not None and (value is None or (type(value) is str and len(<str>value) == 0)):
-            _append_str(buf, <str>text)
+        if plan.has_missing[i] and (
+            value is None or (type(value) is str and len(<str>value) == 0)
+        ):
+            _append_piece(buf, &plan.missing[i])
         elif step < 0 or _fast_value(buf, step, value):
             text = resolve(i, value, row)
             _append_str(buf, <str?>text)
-        _append_literal(buf, plan, i + 1)
+        _append_piece(buf, &plan.literals[i + 1])
     return 0
 
 
@@ -797,7 +901,7 @@ cdef object _drive(
     cdef list lits = list(literals)
     cdef list key_list = list(keys)
     cdef list cols = None if columns is None else list(columns)
-    cdef list missing_list = list(missing)
+    cdef list missing_texts = list(missing)  # the plan points into these strs
     cdef list out = []
     cdef Py_ssize_t number = -1
     cdef Buf buf
@@ -807,20 +911,19 @@ cdef object _drive(
     sink.data = NULL
     sink.length = 0
     sink.capacity = 0
-    _plan(&plan, list(steps), lits)
+    _plan(&plan, list(steps), lits, missing_texts)
     try:
         if cols is None:
             for row in rows:
                 number += 1
                 _fill_row(
-                    &buf, key_list, &plan, missing_list,
-                    None if type(row) is dict else _getter(row, number), None, number, resolve,
-                    row,
+                    &buf, key_list, &plan, None if type(row) is dict else _getter(row, number),
+                    None, number, resolve, row,
                 )
                 _emit(&buf, out, &sink, write, separator)
         else:
             for number in range(nrows):
-                _fill_row(&buf, key_list, &plan, missing_list, None, cols, number, resolve, number)
+                _fill_row(&buf, key_list, &plan, None, cols, number, resolve, number)
                 _emit(&buf, out, &sink, write, separator)
             number = nrows - 1
         if write is not None:

@@ -296,6 +296,8 @@ def _drive(
     when ``write`` is given, the number of rows written (UTF-8 lines handed on in blocks)."""
     if len(literals) != len(steps) + 1:
         raise ValueError("a template with n slots has n + 1 literals")
+    if len(missing) != len(steps):
+        raise ValueError("a template with n slots has n missing-value texts")
     out: list[str] = []
     pending: list[bytes] = []
     size = 0
