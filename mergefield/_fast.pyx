@@ -151,30 +151,36 @@ cdef unsigned char _JSON_SPECIAL[256]
 
 # Eight bytes at a time (SWAR): a word of plain characters is copied without looking at each.
 # `_zero_byte(x)` is non-zero exactly when some byte of x is zero; `_byte_below(x, n)` when some
-# byte is below n (n <= 128).
-cdef uint64_t _ONES = 0x0101010101010101ULL
-cdef uint64_t _HIGHS = 0x8080808080808080ULL
+# byte is below n (n <= 128).  The masks are C literals, not module variables, so the compiler
+# folds them into the instructions.
+cdef extern from *:
+    """
+    #define MF_ONES 0x0101010101010101ULL
+    #define MF_HIGHS 0x8080808080808080ULL
+    """
+    const uint64_t MF_ONES
+    const uint64_t MF_HIGHS
 
 
 cdef inline uint64_t _zero_byte(uint64_t x) noexcept nogil:
-    return (x - _ONES) & ~x & _HIGHS
+    return (x - MF_ONES) & ~x & MF_HIGHS
 
 
 cdef inline uint64_t _byte_below(uint64_t x, uint64_t n) noexcept nogil:
-    return (x - _ONES * n) & ~x & _HIGHS
+    return (x - MF_ONES * n) & ~x & MF_HIGHS
 
 
 cdef inline bint _json_plain_word(uint64_t w) noexcept nogil:
     return not (
-        _byte_below(w, 0x20) | _zero_byte(w ^ (_ONES * 0x22)) | _zero_byte(w ^ (_ONES * 0x5C))
+        _byte_below(w, 0x20) | _zero_byte(w ^ (MF_ONES * 0x22)) | _zero_byte(w ^ (MF_ONES * 0x5C))
     )
 
 
 cdef inline bint _html_plain_word(uint64_t w) noexcept nogil:
     return not (
-        _zero_byte(w ^ (_ONES * 0x26)) | _zero_byte(w ^ (_ONES * 0x3C))
-        | _zero_byte(w ^ (_ONES * 0x3E)) | _zero_byte(w ^ (_ONES * 0x22))
-        | _zero_byte(w ^ (_ONES * 0x27))
+        _zero_byte(w ^ (MF_ONES * 0x26)) | _zero_byte(w ^ (MF_ONES * 0x3C))
+        | _zero_byte(w ^ (MF_ONES * 0x3E)) | _zero_byte(w ^ (MF_ONES * 0x22))
+        | _zero_byte(w ^ (MF_ONES * 0x27))
     )
 
 
