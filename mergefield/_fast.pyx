@@ -918,6 +918,9 @@ cdef object _drive(
     sink.length = 0
     sink.capacity = 0
     _plan(&plan, list(steps), lits, missing_texts)
+    if len(key_list if cols is None else cols) != plan.n:
+        _plan_free(&plan)
+        raise ValueError("a template with n slots has n keys (or columns)")
     try:
         if cols is None:
             for row in rows:

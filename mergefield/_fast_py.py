@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -179,29 +180,80 @@ def _json_escape(match: re.Match[str]) -> str:
     return _JSON_ESCAPES[match.group()]
 
 
-def _encode_str(step: int, value: str) -> str | None:
-    """``value`` encoded by ``step``; ``None`` on a lone surrogate (the policy's business)."""
-    ascii = value.isascii()
-    if not ascii and _SURROGATE.search(value) is not None:
+# One encoder per step for a non-empty str; each returns ``None`` on a lone surrogate (the
+# policy's business).  Only a str that is not ASCII can hold a surrogate.
+
+
+def _text(value: str) -> str | None:
+    if not value.isascii() and _SURROGATE.search(value) is not None:
         return None
-    if step == STEP_TEXT:
-        return value
-    if step == STEP_PERCENT:
-        return value.translate(_PERCENT_ASCII) if ascii else quote(value, safe="")
-    if step == STEP_FORM:
-        return value.translate(_FORM_ASCII) if ascii else quote_plus(value, safe="")
-    if step == STEP_HTML:
-        return (
-            value.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace('"', "&#34;")
-            .replace("'", "&#39;")
-        )
-    if step in (STEP_JSON_STRING, STEP_JSON_QUOTED):
-        escaped = _JSON_SPECIAL.sub(_json_escape, value)
-        return '"' + escaped + '"' if step == STEP_JSON_QUOTED else escaped
-    raise ValueError(f"unknown base transform {step}")
+    return value
+
+
+def _percent(value: str) -> str | None:
+    if value.isascii():
+        # Letters and digits are unreserved: most names and codes need no table at all.
+        return value if value.isalnum() else value.translate(_PERCENT_ASCII)
+    if _SURROGATE.search(value) is not None:
+        return None
+    return quote(value, safe="")
+
+
+def _form(value: str) -> str | None:
+    if value.isascii():
+        return value if value.isalnum() else value.translate(_FORM_ASCII)
+    if _SURROGATE.search(value) is not None:
+        return None
+    return quote_plus(value, safe="")
+
+
+def _html(value: str) -> str | None:
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        return None
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
+def _json_string(value: str) -> str | None:
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        return None
+    return _JSON_SPECIAL.sub(_json_escape, value)
+
+
+def _json_quoted(value: str) -> str | None:
+    escaped = _json_string(value)
+    return None if escaped is None else '"' + escaped + '"'
+
+
+def _json_number(value: str) -> None:
+    return None  # text in a number slot is the policy's to judge (as is every value of step -1)
+
+
+_STR_ENCODERS: tuple[Callable[[str], str | None], ...] = (
+    _text,
+    _percent,
+    _form,
+    _html,
+    _json_string,
+    _json_number,
+    _json_quoted,
+)
+
+
+def _str_encoder(step: int) -> Callable[[str], str | None]:
+    """The encoder of ``step``; one that raises, as the compiled core does, for an unknown one."""
+    if 0 <= step < len(_STR_ENCODERS):
+        return _STR_ENCODERS[step]
+
+    def unknown(value: str) -> str | None:
+        raise ValueError(f"unknown base transform {step}")
+
+    return unknown
 
 
 def _encode_int(step: int, value: int) -> str | None:
@@ -219,50 +271,48 @@ def encode_fast(step: int, value: object) -> str | None:
     Digits and ``-`` are safe in every step, so an int needs no encoding beyond quoting.
     """
     if value.__class__ is str:
-        if not value or step == STEP_JSON_NUMBER:
-            return None
-        return _encode_str(step, value)
+        return _str_encoder(step)(value) if value else None
     if value.__class__ is int:
         return _encode_int(step, value)
     return None
 
 
+# A batch's plan: per slot its index, base step, str encoder, missing-value text and the literal
+# after it.  Built once per call, as the compiled core builds its C plan.
+Plan = tuple[tuple[int, int, Callable[[str], "str | None"], "str | None", str], ...]
+
+
+def _plan(literals: Sequence[str], steps: Sequence[int], missing: Sequence[str | None]) -> Plan:
+    if len(literals) != len(steps) + 1:
+        raise ValueError("a template with n slots has n + 1 literals")
+    if len(missing) != len(steps):
+        raise ValueError("a template with n slots has n missing-value texts")
+    # A negative step means "always ask the policy": its encoder declines every value.
+    return tuple(
+        (i, step, _str_encoder(step) if step >= 0 else _json_number, missing[i], literals[i + 1])
+        for i, step in enumerate(steps)
+    )
+
+
 def _fill_row(
-    literals: Sequence[str],
-    keys: Sequence[str],
-    steps: Sequence[int],
-    missing: Sequence[str | None],
-    get: Callable[[str], object] | None,
-    columns: Sequence[Sequence[object] | None] | None,
-    index: int,
-    resolve: Callable[[int, object, Any], str],
-    row: Any,
+    first: str, plan: Plan, values: Iterable[object], resolve: Resolve, row: Any
 ) -> str:
-    """One rendered row: values come from ``get(keys[i])``, or from ``columns[i][index]``."""
-    parts = [literals[0]]
-    for i in range(len(steps)):
-        if columns is None:
-            value = get(keys[i])  # type: ignore[misc]
-        else:
-            column = columns[i]
-            value = None if column is None else column[index]
-        step = steps[i]
-        text = missing[i]
+    """One rendered row; ``values`` yields slot after slot's value, looked up as it is reached."""
+    parts = [first]
+    append = parts.append
+    for (i, step, encode, text, literal), value in zip(plan, values, strict=True):
         if text is not None and (value is None or (value.__class__ is str and not value)):
-            pass
+            append(text)
         else:
             # `encode_fast`, inlined: this loop is the pure core's whole cost.
-            text = None
-            if step >= 0:
-                if value.__class__ is str:
-                    if value and step != STEP_JSON_NUMBER:
-                        text = _encode_str(step, value)
-                elif value.__class__ is int:
-                    text = _encode_int(step, value)
-            if text is None:
-                text = resolve(i, value, row)
-        parts.append(text)
-        parts.append(literals[i + 1])
+            if value.__class__ is str:
+                text = encode(value) if value else None
+            elif value.__class__ is int and step >= 0:
+                text = _encode_int(step, value)
+            else:
+                text = None
+            append(resolve(i, value, row) if text is None else text)
+        append(literal)
     return "".join(parts)
 
 
@@ -294,31 +344,30 @@ def _drive(
     """The one loop behind the four entry points.  Leads are the mappings of ``rows``
     (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
     when ``write`` is given, the number of rows written (UTF-8 lines handed on in blocks)."""
-    if len(literals) != len(steps) + 1:
-        raise ValueError("a template with n slots has n + 1 literals")
-    if len(missing) != len(steps):
-        raise ValueError("a template with n slots has n missing-value texts")
+    plan = _plan(literals, steps, missing)
+    if len(keys if columns is None else columns) != len(steps):
+        raise ValueError("a template with n slots has n keys (or columns)")
+    first = literals[0]
     out: list[str] = []
     pending: list[bytes] = []
     size = 0
     if columns is None:
         lines: Iterable[str] = (
-            _fill_row(
-                literals, keys, steps, missing, _getter(row, number), None, number, resolve, row
-            )
+            _fill_row(first, plan, map(_getter(row, number), keys), resolve, row)
             for number, row in enumerate(rows or ())
         )
     else:
+        cells = [_ABSENT if column is None else column for column in columns]
         lines = (
-            _fill_row(literals, (), steps, missing, None, columns, number, resolve, number)
+            _fill_row(first, plan, map(itemgetter(number), cells), resolve, number)
             for number in range(nrows)
         )
+    if write is None:
+        out.extend(lines)
+        return out
     count = 0
     for line in lines:
         count += 1
-        if write is None:
-            out.append(line)
-            continue
         data = line.encode("utf-8") + separator
         pending.append(data)
         size += len(data)
@@ -326,8 +375,6 @@ def _drive(
             write(b"".join(pending))
             pending.clear()
             size = 0
-    if write is None:
-        return out
     if pending:
         write(b"".join(pending))
     return count
@@ -404,3 +451,13 @@ def write_columns(
 
 def _get_nothing(key: str) -> None:
     return None
+
+
+class _Absent:
+    """The column of a key the leads do not have: missing on every row."""
+
+    def __getitem__(self, index: int) -> None:
+        return None
+
+
+_ABSENT = _Absent()

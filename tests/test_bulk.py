@@ -254,3 +254,32 @@ def test_core_refuses_literals_that_do_not_fit_the_slots(core: str) -> None:
 
     with pytest.raises(ValueError, match="n \\+ 1 literals"):
         _core.core.render_rows(["a"], ["k"], [0], [None], [{}], lambda i, v, r: "")
+
+
+@pytest.mark.parametrize(
+    ("keys", "missing", "message"),
+    [
+        (["k"], [None, None], "n missing-value texts"),
+        (["k", "j"], [None], "n keys \\(or columns\\)"),
+        ([], [None], "n keys \\(or columns\\)"),
+    ],
+)
+def test_core_refuses_keys_and_missing_texts_that_do_not_fit_the_slots(
+    core: str, keys: list[str], missing: list[str | None], message: str
+) -> None:
+    # Both cores check the plan before the first row: the compiled one would otherwise read
+    # past the end of a list.
+    from mergefield import _core
+
+    c = _core.core
+    out = io.BytesIO()
+    with pytest.raises(ValueError, match=message):
+        c.render_rows(["<", ">"], keys, [0], missing, [{"k": "v"}], lambda i, v, r: "")
+    with pytest.raises(ValueError, match=message):
+        c.write_rows(["<", ">"], keys, [0], missing, [{"k": "v"}], lambda i, v, r: "", out.write, b"")
+    columns: list[list[object] | None] = [["v"] for _ in keys]
+    with pytest.raises(ValueError, match=message):
+        c.render_columns(["<", ">"], columns, [0], missing, 1, lambda i, v, r: "")
+    with pytest.raises(ValueError, match=message):
+        c.write_columns(["<", ">"], columns, [0], missing, 1, lambda i, v, r: "", out.write, b"")
+    assert out.getvalue() == b""
