@@ -347,6 +347,9 @@ def _drive(
     plan = _plan(literals, steps, missing)
     if len(keys if columns is None else columns) != len(steps):
         raise ValueError("a template with n slots has n keys (or columns)")
+    for i, column in enumerate(columns or ()):
+        if column is not None and len(column) < nrows:
+            raise ValueError(f"column {i} has {len(column)} values for {nrows} rows")
     first = literals[0]
     out: list[str] = []
     pending: list[bytes] = []

@@ -39,7 +39,9 @@ value = st.one_of(
     st.datetimes(),
     st.builds(PreEncoded, st.text(max_size=4)),
 )
-leads = st.lists(st.fixed_dictionaries({}, optional={k: value for k in KEYS}), max_size=6)
+# Up to 12 leads: the compiled core prefetches columnar values 8 rows ahead, and that path
+# must be exercised too.
+leads = st.lists(st.fixed_dictionaries({}, optional={k: value for k in KEYS}), max_size=12)
 SETTINGS = settings(
     max_examples=300,
     deadline=None,
@@ -276,10 +278,28 @@ def test_core_refuses_keys_and_missing_texts_that_do_not_fit_the_slots(
     with pytest.raises(ValueError, match=message):
         c.render_rows(["<", ">"], keys, [0], missing, [{"k": "v"}], lambda i, v, r: "")
     with pytest.raises(ValueError, match=message):
-        c.write_rows(["<", ">"], keys, [0], missing, [{"k": "v"}], lambda i, v, r: "", out.write, b"")
+        c.write_rows(["<", ">"], keys, [0], missing, [{}], lambda i, v, r: "", out.write, b"")
     columns: list[list[object] | None] = [["v"] for _ in keys]
     with pytest.raises(ValueError, match=message):
         c.render_columns(["<", ">"], columns, [0], missing, 1, lambda i, v, r: "")
     with pytest.raises(ValueError, match=message):
         c.write_columns(["<", ">"], columns, [0], missing, 1, lambda i, v, r: "", out.write, b"")
     assert out.getvalue() == b""
+
+
+def test_core_reads_columns_of_any_sequence_and_refuses_short_ones(core: str) -> None:
+    # The compiled core reads rows without bounds checks: a short column must be refused before
+    # the first row, not read past its end.
+    from mergefield import _core
+
+    c = _core.core
+    lits, steps, missing = ["<", "|", ">"], [0, 0], [None, None]
+    words = [f"w{n}" for n in range(20)]
+    out = c.render_columns(lits, [words, tuple(words)], steps, missing, 20, lambda i, v, r: "?")
+    assert out == [f"<{w}|{w}>" for w in words]
+    sink = io.BytesIO()
+    with pytest.raises(ValueError, match="column 1 has 15 values for 20 rows"):
+        c.render_columns(lits, [words, words[:15]], steps, missing, 20, lambda i, v, r: "?")
+    with pytest.raises(ValueError, match="column 0 has 0 values for 20 rows"):
+        c.write_columns(lits, [[], None], steps, missing, 20, lambda i, v, r: "?", sink.write, b"")
+    assert sink.getvalue() == b""
