@@ -38,7 +38,7 @@ import mergefield._fast_py as fast_py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import leads as leadgen
-from report import machine, save
+from report import machine, minor_faults, save
 
 try:
     import mergefield._fast as fast_c
@@ -277,14 +277,17 @@ def _use_core(module: Any) -> None:
     mergefield._core.core = module
 
 
-def _measure(fn: Callable[[], Any], repeat: int) -> list[float]:
-    times = []
+def _measure(fn: Callable[[], Any], repeat: int) -> list[tuple[float, int]]:
+    """``repeat`` timings of ``fn``, each with the page faults it took."""
+    runs = []
     for _ in range(repeat):
         gc.collect()
+        faults = minor_faults()
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return times
+        elapsed = time.perf_counter() - start
+        runs.append((elapsed, minor_faults() - faults))
+    return runs
 
 
 def _written_lines(data: bytes, expected: list[str]) -> str:
@@ -332,7 +335,7 @@ class Suite:
             if core is not None:
                 _use_core(core)
             result = fn()
-            entry: dict[str, Any] = {"runs_s": []}
+            entry: dict[str, Any] = {"runs_s": [], "runs_faults": []}
             if name in self.bounds:
                 entry["bound"] = True
             elif written:
@@ -352,13 +355,19 @@ class Suite:
             for name, fn, core, _written in self.todo:
                 if core is not None:
                     _use_core(core)
-                self.cases[name]["runs_s"].extend(_measure(fn, 1))  # type: ignore[index]
+                for elapsed, faults in _measure(fn, 1):
+                    self.cases[name]["runs_s"].append(elapsed)  # type: ignore[index]
+                    self.cases[name]["runs_faults"].append(faults)  # type: ignore[index]
         ref = statistics.median(self.cases[reference]["runs_s"])  # type: ignore[index]
         for entry in self.cases.values():
             if entry is not None:
                 median = statistics.median(entry["runs_s"])
                 entry["median_s"] = median
-                entry["ns_per_render"] = median / (len(self.leads) * self.loops) * 1e9
+                renders = len(self.leads) * self.loops
+                entry["ns_per_render"] = median / renders * 1e9
+                entry["faults_per_1000_renders"] = (
+                    statistics.median(entry["runs_faults"]) / renders * 1000
+                )
                 entry["speedup_vs_baseline"] = ref / median
         _use_core(_DEFAULT_CORE)
         return self.cases
@@ -572,15 +581,23 @@ def stream_in_subprocess(n: int, tmpdir: str) -> dict[str, Any]:
 # --- report ----------------------------------------------------------------------------------
 
 
-def _table(title: str, suite: dict[str, Any]) -> list[str]:
-    lines = [f"### {title}", "", "| case | ns / render | speedup vs baseline |", "|---|---:|---:|"]
+def _table(title: str, suite: dict[str, Any], fault_us: float) -> list[str]:
+    lines = [
+        f"### {title}",
+        "",
+        "| case | ns / render | speedup vs baseline | page faults / 1,000 renders "
+        "| of which faulting, ns / render |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, entry in suite.items():
         if entry is None:
-            lines.append(f"| {name} | n/a | n/a |")
-        else:
-            lines.append(
-                f"| {name} | {entry['ns_per_render']:,.0f} | {entry['speedup_vs_baseline']:.2f}x |"
-            )
+            lines.append(f"| {name} | n/a | n/a | n/a | n/a |")
+            continue
+        faults = entry.get("faults_per_1000_renders", 0.0)
+        lines.append(
+            f"| {name} | {entry['ns_per_render']:,.0f} | {entry['speedup_vs_baseline']:.2f}x "
+            f"| {faults:,.0f} | ~{faults * fault_us:,.0f} |"
+        )
     return [*lines, ""]
 
 
@@ -651,6 +668,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
+    fault_us = m.get("page_fault_us", 0.0)
     lines = [
         "# mergefield rendering benchmark",
         "",
@@ -658,13 +676,21 @@ def markdown(results: dict[str, Any]) -> str:
         f"- mergefield.IMPLEMENTATION: {m['implementation']} "
         f"(Cython core built: {m['cython_core_built']})",
         f"- date: {m['date']}",
+        f"- first touch of a fresh memory page (a page fault) costs {fault_us:.2f} us here; "
+        "each case's faults are counted (ru_minflt), and the last column estimates their share",
         f"- leads: {results['leads']:,}, median of {results['repeat']} runs per case, one process",
         f"- command: `{results['command']}`",
         "",
         *_table(
-            f"URL template (kind url, context grid), {results['leads']:,} leads", results["url"]
+            f"URL template (kind url, context grid), {results['leads']:,} leads",
+            results["url"],
+            fault_us,
         ),
-        *_table(f"JSON body (kind json, 10 fields), {results['leads']:,} leads", results["json"]),
+        *_table(
+            f"JSON body (kind json, 10 fields), {results['leads']:,} leads",
+            results["json"],
+            fault_us,
+        ),
     ]
     small = results.get("json_small")
     if small:
@@ -672,6 +698,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"JSON body, {SMALL_LEADS:,} leads rendered again and again (cache-resident; "
             "for comparison, not a target)",
             small,
+            fault_us,
         )
     st = results.get("stream")
     if st:
