@@ -474,7 +474,9 @@ def _looped(fn: Callable[[], Any], loops: int) -> Callable[[], Any]:
     return run
 
 
-def json_suite(leads: Leads, repeat: int, loops: int = 1) -> dict[str, Any]:
+def json_suite(
+    leads: Leads, repeat: int, loops: int = 1, tmpdir: str | None = None
+) -> dict[str, Any]:
     """The JSON body cases; with ``loops`` > 1 each timed call renders ``leads`` that many times
     (a small lead set rendered again and again stays in the CPU caches)."""
     user, account = leadgen.USER, leadgen.ACCOUNT
@@ -501,6 +503,19 @@ def json_suite(leads: Leads, repeat: int, loops: int = 1) -> dict[str, Any]:
         else None,
         core=fast_c,
     )
+    if tmpdir is not None:
+        path = os.path.join(tmpdir, "json.out")
+        for method, label in (
+            ("write_many", "write_many (file)"),
+            ("write_columns", "write_columns (file)"),
+        ):
+            data = leads if method == "write_many" else cols
+            s.case(
+                f"mergefield cython {label}",
+                _writer(t, method, data, path) if have_c and _method(method) else None,
+                core=fast_c,
+                written=True,
+            )
     s.case("floor (join of pre-encoded pieces)", lambda: floor(pieces))
     return s.run("json.dumps of a dict per lead")
 
@@ -749,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory() as tmpdir:
         results["url"] = url_suite(leads, repeat, tmpdir)
-        results["json"] = json_suite(leads, repeat)
+        results["json"] = json_suite(leads, repeat, tmpdir=tmpdir)
         del leads
         gc.collect()
         small = leadgen.make_leads(SMALL_LEADS)
