@@ -298,6 +298,18 @@ def _written_lines(data: bytes, expected: list[str]) -> str:
     raise AssertionError("write_* output differs from the baseline's renders")
 
 
+def _looped(fn: Callable[[], Any], loops: int) -> Callable[[], Any]:
+    if loops == 1:
+        return fn
+
+    def run() -> Any:
+        for _ in range(loops - 1):
+            fn()
+        return fn()
+
+    return run
+
+
 class Suite:
     """One template's cases on one lead set: each checked against the baseline, then timed.
 
@@ -328,7 +340,7 @@ class Suite:
         if bound:
             self.bounds.add(name)
         if fn is not None:
-            self.todo.append((name, fn, core, written))
+            self.todo.append((name, _looped(fn, self.loops), core, written))
 
     def run(self, reference: str) -> dict[str, dict[str, Any] | None]:
         for name, fn, core, written in self.todo:
@@ -373,38 +385,15 @@ class Suite:
         return self.cases
 
 
-class _LoopedSuite(Suite):
-    """A `Suite` whose every case is run ``loops`` times per timed call."""
-
-    def case(
-        self,
-        name: str,
-        fn: Callable[[], Any] | None,
-        *,
-        core: Any = None,
-        written: bool = False,
-        bound: bool = False,
-    ) -> None:
-        looped = None if fn is None else _looped(fn, self.loops)
-        super().case(name, looped, core=core, written=written, bound=bound)
-
-
 def _method(name: str) -> Callable[..., Any] | None:
     return getattr(mergefield.Template, name, None)
 
 
-def url_suite(leads: Leads, repeat: int, tmpdir: str) -> dict[str, Any]:
+def _mergefield_cases(s: Suite, t: mergefield.Template, leads: Leads, path: str | None) -> None:
+    """The template's cases: the pure core's render_many, then the compiled core's render_many,
+    render_columns and (with a ``path``) write_many and write_columns into a real file."""
     user, account = leadgen.USER, leadgen.ACCOUNT
-    t = mergefield.compile(URL_SOURCE, context="grid", kind="url")
     cols = leadgen.columns(leads)
-    pieces = url_pieces(leads, user, account)
-    jinja = jinja_url(_jinja_url())
-    path = os.path.join(tmpdir, "url.out")
-    s = Suite(leads, repeat)
-    s.case("baseline (f-string + quote)", lambda: baseline_url(leads, user, account))
-    s.case("baseline, fixed records quoted per lead", lambda: naive_url(leads, user, account))
-    s.case("jinja2 + quote filter", lambda: jinja(leads, user, account))
-    s.case("string.Template, quoted values", lambda: string_template_url(leads, user, account))
     s.case(
         "mergefield pure render_many",
         lambda: t.render_many(leads, User=user, Account=account),
@@ -423,18 +412,28 @@ def url_suite(leads: Leads, repeat: int, tmpdir: str) -> dict[str, Any]:
         else None,
         core=fast_c,
     )
-    s.case(
-        "mergefield cython write_many (file)",
-        _writer(t, "write_many", leads, path) if have_c and _method("write_many") else None,
-        core=fast_c,
-        written=True,
-    )
-    s.case(
-        "mergefield cython write_columns (file)",
-        _writer(t, "write_columns", cols, path) if have_c and _method("write_columns") else None,
-        core=fast_c,
-        written=True,
-    )
+    if path is None:
+        return
+    for method, data in (("write_many", leads), ("write_columns", cols)):
+        s.case(
+            f"mergefield cython {method} (file)",
+            _writer(t, method, data, path) if have_c and _method(method) else None,
+            core=fast_c,
+            written=True,
+        )
+
+
+def url_suite(leads: Leads, repeat: int, tmpdir: str) -> dict[str, Any]:
+    user, account = leadgen.USER, leadgen.ACCOUNT
+    t = mergefield.compile(URL_SOURCE, context="grid", kind="url")
+    pieces = url_pieces(leads, user, account)
+    jinja = jinja_url(_jinja_url())
+    s = Suite(leads, repeat)
+    s.case("baseline (f-string + quote)", lambda: baseline_url(leads, user, account))
+    s.case("baseline, fixed records quoted per lead", lambda: naive_url(leads, user, account))
+    s.case("jinja2 + quote filter", lambda: jinja(leads, user, account))
+    s.case("string.Template, quoted values", lambda: string_template_url(leads, user, account))
+    _mergefield_cases(s, t, leads, os.path.join(tmpdir, "url.out"))
     s.case("floor (join of pre-encoded pieces)", lambda: floor(pieces))
     values = lead_values(leads)
     s.case(PURE_BOUND, lambda: encoding_alone(values), bound=True)
@@ -465,15 +464,6 @@ def _writer(t: mergefield.Template, method: str, data: Any, path: str) -> Callab
     return call
 
 
-def _looped(fn: Callable[[], Any], loops: int) -> Callable[[], Any]:
-    def run() -> Any:
-        for _ in range(loops - 1):
-            fn()
-        return fn()
-
-    return run
-
-
 def json_suite(
     leads: Leads, repeat: int, loops: int = 1, tmpdir: str | None = None
 ) -> dict[str, Any]:
@@ -481,41 +471,10 @@ def json_suite(
     (a small lead set rendered again and again stays in the CPU caches)."""
     user, account = leadgen.USER, leadgen.ACCOUNT
     t = mergefield.compile(JSON_SOURCE, context="grid", kind="json")
-    cols = leadgen.columns(leads)
     pieces = json_pieces(leads, user, account)
-    s = _LoopedSuite(leads, repeat, loops) if loops > 1 else Suite(leads, repeat)
+    s = Suite(leads, repeat, loops)
     s.case("json.dumps of a dict per lead", lambda: baseline_json(leads, user, account))
-    s.case(
-        "mergefield pure render_many",
-        lambda: t.render_many(leads, User=user, Account=account),
-        core=fast_py,
-    )
-    have_c = fast_c is not None
-    s.case(
-        "mergefield cython render_many",
-        (lambda: t.render_many(leads, User=user, Account=account)) if have_c else None,
-        core=fast_c,
-    )
-    s.case(
-        "mergefield cython render_columns",
-        (lambda: t.render_columns(cols, User=user, Account=account))
-        if have_c and _method("render_columns")
-        else None,
-        core=fast_c,
-    )
-    if tmpdir is not None:
-        path = os.path.join(tmpdir, "json.out")
-        for method, label in (
-            ("write_many", "write_many (file)"),
-            ("write_columns", "write_columns (file)"),
-        ):
-            data = leads if method == "write_many" else cols
-            s.case(
-                f"mergefield cython {label}",
-                _writer(t, method, data, path) if have_c and _method(method) else None,
-                core=fast_c,
-                written=True,
-            )
+    _mergefield_cases(s, t, leads, None if tmpdir is None else os.path.join(tmpdir, "json.out"))
     s.case("floor (join of pre-encoded pieces)", lambda: floor(pieces))
     return s.run("json.dumps of a dict per lead")
 
