@@ -578,10 +578,13 @@ cdef int _encode_narrow(Buf* buf, int step, Py_UCS1* src, Py_ssize_t n, Py_UCS4 
         raise ValueError(f"unknown base transform {step}")
     # Six characters at most per 1-byte code point (two UTF-8 bytes as %XX), two quotes.
     _reserve(buf, n * 6 + 2)
-    if bound > buf.maxchar:
+    if row <= T_FORM:
+        # Percent-encoding writes only ASCII, even for a Latin-1 value: raising maxchar to the
+        # value's bound would build a Latin-1 str holding ASCII text, which CPython forbids.
+        if buf.maxchar < 127:
+            buf.maxchar = 127
+    elif bound > buf.maxchar:
         buf.maxchar = bound
-    if row <= T_FORM and buf.maxchar < 127:
-        buf.maxchar = 127  # %XX is ASCII even when the value is Latin-1
     table = _NARROW_TABLE[row]
     out = <Py_UCS1*>buf.data
     length = buf.length

@@ -230,8 +230,9 @@ def _json_quoted(value: str) -> str | None:
     return None if escaped is None else '"' + escaped + '"'
 
 
-def _json_number(value: str) -> None:
-    return None  # text in a number slot is the policy's to judge (as is every value of step -1)
+def _decline(value: str) -> None:
+    # Text in a JSON number slot, and every value of a step -1 slot, is the policy's to judge.
+    return None
 
 
 _STR_ENCODERS: tuple[Callable[[str], str | None], ...] = (
@@ -240,7 +241,7 @@ _STR_ENCODERS: tuple[Callable[[str], str | None], ...] = (
     _form,
     _html,
     _json_string,
-    _json_number,
+    _decline,  # STEP_JSON_NUMBER
     _json_quoted,
 )
 
@@ -287,9 +288,8 @@ def _plan(literals: Sequence[str], steps: Sequence[int], missing: Sequence[str |
         raise ValueError("a template with n slots has n + 1 literals")
     if len(missing) != len(steps):
         raise ValueError("a template with n slots has n missing-value texts")
-    # A negative step means "always ask the policy": its encoder declines every value.
     return tuple(
-        (i, step, _str_encoder(step) if step >= 0 else _json_number, missing[i], literals[i + 1])
+        (i, step, _str_encoder(step) if step >= 0 else _decline, missing[i], literals[i + 1])
         for i, step in enumerate(steps)
     )
 
