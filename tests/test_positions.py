@@ -551,17 +551,21 @@ class Writer:
     def string(self, pieces: tuple[object, ...] | list[object]) -> None:
         self.put('"')
         first_token_seen = False
-        for k, piece in enumerate(pieces):
+        before_token = ""  # the string's text before its first token
+        for piece in pieces:
             if isinstance(piece, Tok):
                 self.token("json_string")
                 first_token_seen = True
                 continue
             assert isinstance(piece, str)
-            if k == 0 and not first_token_seen:
+            if not first_token_seen:
                 # Keep the string from reading as a URL; URL strings have their own property.
-                stripped = piece.lstrip("".join(map(chr, range(33)))).lower()
-                if stripped.startswith(URLISH):
+                # What counts is all the text before the first token: an empty piece and then
+                # "/" start a URL path as surely as "/" alone.
+                head = (before_token + piece).lstrip("".join(map(chr, range(33)))).lower()
+                if head.startswith(URLISH) or any(p.startswith(head) for p in URLISH if head):
                     piece = "z" + piece
+                before_token += piece
             escaped = json.dumps(piece, ensure_ascii=self.draw(st.booleans()))[1:-1]
             self.put(escaped)
         self.put('"')
@@ -835,3 +839,10 @@ def test_url_named_key_makes_a_leading_token_a_whole_url(
 ) -> None:
     spans = [(m.start(), m.end()) for m in re.finditer(r"@\{[^{}\r\n]*\}", template)]
     assert classify(template, spans, "json") == expected
+
+
+def test_text_before_the_first_token_decides_a_url_string_even_in_pieces() -> None:
+    # Found by the generator above when its guard looked only at the first piece: a string whose
+    # text before the token is "/" is a URL path, in a key as in a value.
+    assert classify('{"/@{A:A,}":null}', [(3, 10)], "json") == ("json_url_path",)
+    assert classify('{"a":"/@{A:A,}"}', [(7, 14)], "json") == ("json_url_path",)
