@@ -966,16 +966,14 @@ cdef object _drive(
     sink.length = 0
     sink.capacity = 0
     _plan(&plan, list(steps), lits, missing_texts)
-    if len(key_list if cols is None else cols) != plan.n:
-        _plan_free(&plan)
-        raise ValueError("a template with n slots has n keys (or columns)")
-    if cols is not None:
-        for i in range(plan.n):
-            # Rows are read without bounds checks, so a short column must be refused first.
-            if cols[i] is not None and len(cols[i]) < nrows:
-                _plan_free(&plan)
-                raise ValueError(f"column {i} has {len(cols[i])} values for {nrows} rows")
     try:
+        if len(key_list if cols is None else cols) != plan.n:
+            raise ValueError("a template with n slots has n keys (or columns)")
+        if cols is not None:
+            for i in range(plan.n):
+                # Rows are read without bounds checks, so a short column must be refused first.
+                if cols[i] is not None and len(cols[i]) < nrows:
+                    raise ValueError(f"column {i} has {len(cols[i])} values for {nrows} rows")
         if cols is None:
             for row in rows:
                 number += 1
