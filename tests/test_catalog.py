@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import mergefield
 from mergefield.catalog import (
     CONTEXTS,
     DEFAULT_CATALOG,
@@ -113,9 +114,11 @@ def test_every_seed_row_is_in_the_default_catalog(row: SeedRow) -> None:
 
 
 def test_default_catalog_holds_nothing_beyond_the_seed() -> None:
+    # Beyond the seed only fields marked with their origin (the lead API's identifiers).
     seed_names = {(row.resource, row.field) for row in ROWS}
-    assert {(spec.resource, spec.name) for spec in DEFAULT_CATALOG} == seed_names
-    assert len(DEFAULT_CATALOG) == len(seed_names) == 51
+    seed_specs = [spec for spec in DEFAULT_CATALOG if spec.origin is None]
+    assert {(spec.resource, spec.name) for spec in seed_specs} == seed_names
+    assert len(seed_specs) == len(seed_names) == 51
     assert DEFAULT_CATALOG.resources() == {"Lead", "User", "Account", "Automation", "AutomationId"}
 
 
@@ -305,7 +308,7 @@ def _doc(fields: object, **resource: object) -> dict[str, object]:
         (_doc([{"name": "mx_A", "type": "String", "lable": "A"}]),
          "/resources/Lead/fields/0/lable",
          "unknown key 'lable'; allowed keys: aliases, default, derived_from, description, "
-         "label, name, record_key, type"),
+         "label, name, origin, record_key, type"),
         (_doc([{"name": " mx_A", "type": "String"}]), "/resources/Lead/fields/0/name",
          "field name ' mx_A' is empty or has blanks at either end"),
         (_doc([{"name": "a,b", "type": "String"}]), "/resources/Lead/fields/0/name",
@@ -392,3 +395,73 @@ def test_suggest_a_resource_alone_and_within_a_context() -> None:
     assert DEFAULT_CATALOG.suggest("User") is None
     assert DEFAULT_CATALOG.suggest("Leed", "Phone", context="grid") == "Lead:Phone"
     assert DEFAULT_CATALOG.suggest("Leed", "Phone", context="menu") is None
+
+
+# --- the lead API's identifiers beyond the seed page (issue 12, item 12) ------------------------
+
+API_FIELDS = {
+    "ProspectID": ValueType.STRING,
+    "ProspectAutoId": ValueType.NUMBER,
+    "ProspectStage": ValueType.STRING,
+    "OwnerId": ValueType.STRING,
+    "CreatedBy": ValueType.STRING,
+    "ModifiedBy": ValueType.STRING,
+}
+
+
+@pytest.mark.parametrize(("name", "type_"), sorted(API_FIELDS.items()))
+def test_lead_api_identifiers_are_declared_with_their_origin(name: str, type_: ValueType) -> None:
+    spec = DEFAULT_CATALOG.lookup("Lead", name)
+    assert spec is not None and DEFAULT_CATALOG.is_declared("Lead", name)
+    assert (spec.type, spec.origin, spec.key) == (type_, "api", name)
+    assert spec.label and spec.description
+    assert name not in {row.field for row in ROWS}  # beyond the seed page, as marked
+
+
+def test_only_the_lead_api_identifiers_carry_an_origin() -> None:
+    marked = {(s.resource, s.name): s.origin for s in DEFAULT_CATALOG if s.origin is not None}
+    assert marked == {("Lead", name): "api" for name in API_FIELDS}
+
+
+def test_origin_round_trips_and_is_validated() -> None:
+    assert Catalog.from_json(DEFAULT_CATALOG.to_json(), base=Catalog()) == DEFAULT_CATALOG
+    document = DEFAULT_CATALOG.to_json()
+    prospect = next(f for f in document["resources"]["Lead"]["fields"] if f["name"] == "ProspectID")
+    assert prospect["origin"] == "api"
+    assert "origin" not in document["resources"]["Lead"]["fields"][0]
+    bad = {"resources": {"Lead": {"fields": [{"name": "X", "type": "String", "origin": 1}]}}}
+    with pytest.raises(CatalogError, match="expected a string") as info:
+        Catalog.from_json(bad)
+    assert info.value.pointer == "/resources/Lead/fields/0/origin"
+
+
+def test_prospect_id_checks_clean_and_renders_in_the_lead_contexts() -> None:
+    # LeadSquared's help writes the token with a blank before the comma.
+    source = (
+        "https://x.test/lead/@{Lead:ProspectID ,}"
+        "?n=@{Lead:ProspectAutoId,}&s=@{Lead:ProspectStage,}&o=@{Lead:OwnerId,}"
+    )
+    for context in ("grid", "lead_tab"):
+        assert mergefield.check(source, context=context, kind="url") == []
+    lead = {
+        "ProspectID": "fd95588c-5e4e-410b-b14c-f51964cd1715",
+        "ProspectAutoId": "1042",
+        "ProspectStage": "Opportunity",
+        "OwnerId": "6a0f2c4e-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
+    }
+    expected = (
+        "https://x.test/lead/fd95588c-5e4e-410b-b14c-f51964cd1715"
+        "?n=1042&s=Opportunity&o=6a0f2c4e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+    )
+    for mode in ("lax", "strict"):
+        template = mergefield.compile(source, context="grid", kind="url", mode=mode)
+        assert template.render(Lead=lead) == expected
+        assert template.render_columns({k: [v] for k, v in lead.items()}) == [expected]
+    body = mergefield.compile(
+        '{"id": "@{Lead:ProspectID,}", "n": @{Lead:ProspectAutoId,}}', kind="json"
+    )
+    assert body.render(Lead={**lead, "ProspectAutoId": 1042}) == (
+        '{"id": "fd95588c-5e4e-410b-b14c-f51964cd1715", "n": 1042}'
+    )
+    [typo] = mergefield.check("@{Lead:ProspectId,}", context="grid")
+    assert typo.code == "case-mismatch" and "Lead:ProspectID" in typo.message

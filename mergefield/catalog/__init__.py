@@ -2,8 +2,11 @@
 
 `DEFAULT_CATALOG` holds every field table of the LeadSquared "Create a Connector" page (Lead,
 User, Account, Automation, AutomationId) with label, value type and description, loaded from the
-packaged ``seed.json``.  `CONTEXTS` holds the six contexts, one module each (`configuration`,
-`events`, `grid`, `menu`, `automation`, `lead_tab`), and the resources each allows.
+packaged ``seed.json``, and the lead identifiers LeadSquared's lead API returns that the page's
+tables omit although connector URLs use them most (``Lead:ProspectID``, ``ProspectAutoId``,
+``ProspectStage``, ``OwnerId``, ``CreatedBy``, ``ModifiedBy``; marked ``origin="api"``).
+`CONTEXTS` holds the six contexts, one module each (`configuration`, `events`, `grid`, `menu`,
+`automation`, `lead_tab`), and the resources each allows.
 ``Lead:Source Lead`` / ``Lead:Score Lead`` and their aliases ``Lead:Source`` / ``Lead:Score``
 read the record keys ``Source`` / ``Score``; ``User:FullName`` is derived from ``FirstName`` and
 ``LastName`` when a record lacks it; any Lead ``mx_<SchemaName>`` custom field resolves (String
@@ -25,11 +28,12 @@ The catalog JSON format (version 1)
     ``type`` (required; ``"String"``, ``"Number"`` or ``"Date"``), and optionally ``label``
     (defaults to the name), ``description``, ``default`` (the field-level default, a string),
     ``record_key`` (the record key read when it is not the name), ``derived_from`` (names of
-    fields of the same resource joined by a blank when the record lacks this one) and
-    ``aliases`` (further names that resolve to this field).  Top-level ``version`` (``1``) and
-    ``description`` are optional.  Unknown keys are errors.  A field of the same resource and
-    name as one in the base catalog replaces it, so an account may retype a seed field or give
-    it a default.  Example::
+    fields of the same resource joined by a blank when the record lacks this one),
+    ``aliases`` (further names that resolve to this field) and ``origin`` (a note of where the
+    definition comes from: ``"api"`` for the lead API's fields in ``seed.json``; free text).
+    Top-level ``version`` (``1``) and ``description`` are optional.  Unknown keys are errors.
+    A field of the same resource and name as one in the base catalog replaces it, so an account
+    may retype a seed field or give it a default.  Example::
 
         {
           "version": 1,
@@ -78,4 +82,5 @@ def _load_seed() -> Catalog:
 
 
 DEFAULT_CATALOG: Catalog = _load_seed()
-"""The seed's field tables (Lead, User, Account, Automation, AutomationId) and nothing else."""
+"""The seed's field tables (Lead, User, Account, Automation, AutomationId) and the lead API's
+identifiers they omit (``origin="api"``)."""

@@ -86,6 +86,7 @@ class Catalog:
                     default=spec.default,
                     record_key=spec.key,
                     derived_from=spec.derived_from,
+                    origin=spec.origin,
                 )
             for part in spec.derived_from:
                 if (resource, part) not in merged:
