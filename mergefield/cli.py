@@ -556,7 +556,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     mode = "strict" if args.strict else "lax"
     try:
         template = compile(
-            source.text, context=source.context, kind=source.kind, mode=mode, catalog=catalog
+            source.text,
+            context=source.context,
+            kind=source.kind,
+            mode=mode,
+            catalog=catalog,
+            dayfirst=args.dayfirst,
         )
     except TemplateError as exc:
         print(
@@ -746,6 +751,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict",
         action="store_true",
         help="compile in strict mode, refuse unknown names, and stop at the first failed row",
+    )
+    p.add_argument(
+        "--dayfirst",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read dates like 05/03/2024 day first (--no-dayfirst: month first; without "
+        "either, month first, and --strict refuses a date that reads both ways)",
     )
     _add_catalog(p)
     p.set_defaults(func=_cmd_render)

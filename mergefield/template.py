@@ -509,6 +509,7 @@ def compile(
     catalog: Catalog | None = None,
     date_format: str | None = None,
     timezone: _dt.tzinfo | None = None,
+    dayfirst: bool | None = None,
 ) -> Template:
     """Compile ``source`` into a `Template`.
 
@@ -517,13 +518,17 @@ def compile(
     name.  ``kind`` (``url``, ``json``, ``form``, ``html``, ``text``) decides each token's
     encoder from its position.  ``mode="strict"`` makes malformed tokens a
     `TemplateSyntaxError` and missing or invalid values a `RenderError`.  ``date_format`` and
-    ``timezone`` choose how Date fields render (default ``%Y-%m-%d %H:%M:%S`` in UTC).
+    ``timezone`` choose how Date fields render (default ``%Y-%m-%d %H:%M:%S`` in UTC);
+    ``dayfirst`` how a date string written as numbers (``05/03/2024``) is read: ``True`` day
+    first, ``False`` month first, ``None`` month first, and in strict mode an error when the day
+    and month could be read both ways.
     Raises `TemplateSyntaxError` or `TemplateCompileError` with the line, column and a caret.
     """
     options = DEFAULT_OPTIONS
-    if date_format is not None or timezone is not None:
+    if date_format is not None or timezone is not None or dayfirst is not None:
         options = ValueOptions(
             date_format=date_format if date_format is not None else DEFAULT_OPTIONS.date_format,
             timezone=timezone if timezone is not None else DEFAULT_OPTIONS.timezone,
+            dayfirst=dayfirst,
         )
     return Template(source, context=context, kind=kind, mode=mode, catalog=catalog, options=options)

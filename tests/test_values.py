@@ -13,16 +13,22 @@ import json
 import math
 import pickle
 import re
+import sys
+import uuid
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mergefield.errors import MergefieldError
+import mergefield
+from mergefield import cli
+from mergefield.errors import MergefieldError, RenderError
 from mergefield.values import (
     DEFAULT_DATE_FORMAT,
     DEFAULT_OPTIONS,
@@ -69,6 +75,14 @@ NotNA.__module__ = "elsewhere"
 
 class Color(str, enum.Enum):
     RED = "red"
+
+
+class Level(enum.IntEnum):
+    HIGH = 2
+
+
+class Plain(enum.Enum):
+    ONE = 1
 
 
 # --- PreEncoded ---------------------------------------------------------------------------
@@ -142,6 +156,12 @@ def test_value_options() -> None:
         ValueOptions(timezone="UTC")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="date_format must be a str"):
         ValueOptions(date_format=None)  # type: ignore[arg-type]
+    assert DEFAULT_OPTIONS.dayfirst is None
+    dayfirst = ValueOptions(dayfirst=True)
+    assert dayfirst != DEFAULT_OPTIONS != ValueOptions(dayfirst=False)
+    assert pickle.loads(pickle.dumps(dayfirst)) == dayfirst
+    with pytest.raises(TypeError, match="dayfirst must be True, False or None, not int"):
+        ValueOptions(dayfirst=1)  # type: ignore[arg-type]
 
 
 # --- String -------------------------------------------------------------------------------
@@ -165,6 +185,58 @@ def test_string(value: object, expected: str) -> None:
     out = format_value(value, "String")
     assert out == expected
     assert type(out) is str
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (-7, "-7"),
+        (10**30, "1" + "0" * 30),
+        (Decimal("1E+3"), "1E+3"),
+        (Fraction(3, 4), "3/4"),
+        (float("nan"), "nan"),
+        (dt.datetime(2024, 1, 5, 10, 20, 30), "2024-01-05 10:20:30"),
+        (dt.datetime(2024, 1, 5, tzinfo=UTC), "2024-01-05 00:00:00+00:00"),
+        (uuid.UUID("fd95588c-5e4e-410b-b14c-f51964cd1715"), "fd95588c-5e4e-410b-b14c-f51964cd1715"),
+        (Level.HIGH, "2"),
+    ],
+)
+def test_string_accepts_numbers_booleans_dates_and_uuids(value: object, expected: str) -> None:
+    assert format_value(value, "String", strict=True) == expected
+    assert format_value(value, "String") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (b"bytes", "bytes"),
+        (bytearray(b"x"), "bytearray"),
+        (memoryview(b"x"), "memoryview"),
+        (["x"], "list"),
+        (("x",), "tuple"),
+        ({"x"}, "set"),
+        ({"a": 1}, "dict"),
+        (1 + 2j, "complex"),
+        (dt.time(10, 0), "time"),
+        (dt.timedelta(days=1), "timedelta"),
+        (Plain.ONE, "Plain"),
+        (object(), "object"),
+    ],
+)
+def test_string_refuses_other_types_in_strict_mode(value: object, name: str) -> None:
+    # Strict mode used to render these by their repr (b'bytes', ['x']) in a String field.
+    with pytest.raises(InvalidValue, match=rf"^{name} value .* is not text; a String field takes"):
+        format_value(value, "String", strict=True)
+    assert format_value(value, "String") == str(value)  # lax: str(), as documented
+    assert json_literal(value, "String") == json.dumps(str(value), ensure_ascii=False)
+    with pytest.raises(InvalidValue, match="is not text"):
+        json_literal(value, "String", strict=True)
+
+
+def test_refused_value_is_shown_short() -> None:
+    with pytest.raises(InvalidValue) as info:
+        format_value([0] * 100_000, "String", strict=True)
+    assert len(str(info.value)) < 250
 
 
 def test_string_str_is_returned_as_is() -> None:
@@ -229,8 +301,64 @@ def test_number(value: object, expected: str) -> None:
     assert format_value(value, "Number", strict=True) == expected
 
 
-def test_number_beyond_the_int_string_limit() -> None:
-    assert format_value(10**5000, "Number") == "1" + "0" * 5000
+@pytest.mark.parametrize("type_", ["String", "Number", "Date"])
+def test_int_beyond_the_string_limit_is_invalid_in_every_type(type_: str) -> None:
+    # Python refuses int -> str past 4300 digits because the conversion is quadratic: a
+    # ValueError used to escape even in lax mode.  Now lax renders empty (null in JSON).
+    big = 10**5000
+    assert format_value(big, type_) == ""
+    assert json_literal(big, type_) == "null"
+    with pytest.raises(InvalidValue, match="more than 4300 digits") as info:
+        format_value(big, type_, strict=True)
+    assert len(str(info.value)) < 300  # the value itself is not spelled out
+    with pytest.raises(InvalidValue, match="more than 4300 digits"):
+        json_literal(big, type_, strict=True)
+
+
+def test_int_at_the_string_limit_renders_digits() -> None:
+    edge = 10**4299  # 4300 digits, the most Python converts by default
+    for type_ in ("String", "Number"):
+        assert format_value(edge, type_, strict=True) == "1" + "0" * 4299
+        assert format_value(-edge, type_, strict=True) == "-1" + "0" * 4299
+    assert json_literal(edge, "Number", strict=True) == "1" + "0" * 4299
+
+
+def test_int_string_limit_follows_the_interpreter() -> None:
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # no limit
+    try:
+        assert format_value(10**5000, "String", strict=True) == "1" + "0" * 5000
+        assert format_value(10**5000, "Number", strict=True) == "1" + "0" * 5000
+        assert format_value(Decimal("1E+5000"), "Number", strict=True) == "1" + "0" * 5000
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def test_int_subclass_beyond_the_limit_in_a_string_field() -> None:
+    class Big(int):
+        pass
+
+    assert format_value(Big(10**5000), "String") == ""
+    assert format_value(Big(42), "String", strict=True) == "42"
+    with pytest.raises(InvalidValue, match="more than 4300 digits"):
+        format_value(Big(10**5000), "String", strict=True)
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+999999999"), Decimal("1E-999999999")])
+def test_decimal_too_long_to_write_positionally(value: Decimal) -> None:
+    # Positional notation of these would be a gigabyte of zeros.
+    assert format_value(value, "Number") == ""
+    assert json_literal(value, "Number") == "null"
+    with pytest.raises(InvalidValue, match="written positionally needs more than 4300 digits"):
+        format_value(value, "Number", strict=True)
+    assert format_value(value, "String", strict=True) == str(value)  # str() is short
+
+
+def test_fraction_beyond_the_float_range() -> None:
+    huge = Fraction(10**400, 3)
+    assert format_value(huge, "Number") == str(huge)
+    with pytest.raises(InvalidValue, match="beyond the float range"):
+        format_value(huge, "Number", strict=True)
 
 
 def test_number_numpy_scalars() -> None:
@@ -312,7 +440,8 @@ DATES = [
     ("20240105", "2024-01-05 00:00:00"),
     ("Jan 5 2024", "2024-01-05 00:00:00"),
     ("5 January 2024 3pm", "2024-01-05 15:00:00"),
-    ("01/05/2024", "2024-01-05 00:00:00"),
+    ("01/13/2024", "2024-01-13 00:00:00"),
+    ("05/05/2024", "2024-05-05 00:00:00"),
     ("Fri, 05 Jan 2024 10:20:30 GMT", "2024-01-05 10:20:30"),
     ("2024-01-05 10:20:30 UTC", "2024-01-05 10:20:30"),
     ("2024-01-05 10:20:30 -0800", "2024-01-05 18:20:30"),
@@ -363,6 +492,93 @@ def test_date_unparseable(value: object, message: str) -> None:
     assert format_value(value, "Date") == str(value)
     with pytest.raises(InvalidValue, match=message):
         format_value(value, "Date", strict=True)
+
+
+# The issue's column: one day-first column read two ways by dateutil (May 3, March 13, Dec 3).
+DAY_FIRST_COLUMN = ["05/03/2024", "13/03/2024", "12/03/2024 14:00", "5.3.24", "05-03-2024"]
+
+
+def test_dayfirst_reads_every_numeric_date_day_first() -> None:
+    options = ValueOptions(dayfirst=True)
+    expected = [
+        "2024-03-05 00:00:00",
+        "2024-03-13 00:00:00",
+        "2024-03-12 14:00:00",
+        "2024-03-05 00:00:00",
+        "2024-03-05 00:00:00",
+    ]
+    for strict in (False, True):
+        got = [format_value(v, "Date", options=options, strict=strict) for v in DAY_FIRST_COLUMN]
+        assert got == expected
+
+
+@pytest.mark.parametrize("dayfirst", [False, None])
+def test_month_first_never_swaps_an_impossible_month(dayfirst: bool | None) -> None:
+    options = ValueOptions(dayfirst=dayfirst)
+    # Read month first without exception: a 13th month is no date (kept as given in lax mode).
+    assert format_value("05/03/2024", "Date", options=options) == "2024-05-03 00:00:00"
+    assert format_value("12/03/2024 14:00", "Date", options=options) == "2024-12-03 14:00:00"
+    assert format_value("13/03/2024", "Date", options=options) == "13/03/2024"
+    with pytest.raises(InvalidValue, match="'13/03/2024' is not a date \\(read month first"):
+        format_value("13/03/2024", "Date", options=options, strict=True)
+    assert format_value("03/13/2024", "Date", options=options, strict=True) == (
+        "2024-03-13 00:00:00"
+    )
+
+
+def test_dayfirst_never_swaps_an_impossible_month() -> None:
+    options = ValueOptions(dayfirst=True)
+    assert format_value("03/13/2024", "Date", options=options) == "03/13/2024"
+    with pytest.raises(InvalidValue, match="is not a date \\(read day first\\)"):
+        format_value("03/13/2024", "Date", options=options, strict=True)
+
+
+@pytest.mark.parametrize("value", ["05/03/2024", "12/03/2024 14:00", "5.3.24", "Tue 05-03-2024"])
+def test_strict_refuses_an_ambiguous_day_and_month_without_an_order(value: str) -> None:
+    with pytest.raises(
+        InvalidValue,
+        match=r"is ambiguous: day .* dayfirst=True or False \(mergefield render --dayfirst",
+    ):
+        format_value(value, "Date", strict=True)
+    for dayfirst in (True, False):
+        options = ValueOptions(dayfirst=dayfirst)
+        assert DATE_RE.fullmatch(format_value(value, "Date", options=options, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024/05/03", "2024-05-03 00:00:00"),  # year first is always year-month-day
+        ("2024.05.03", "2024-05-03 00:00:00"),
+        ("2024-05-03", "2024-05-03 00:00:00"),
+        ("07/07/2024", "2024-07-07 00:00:00"),  # the same either way
+        ("5 March 2024", "2024-03-05 00:00:00"),  # a named month is never ambiguous
+        ("March 5, 2024", "2024-03-05 00:00:00"),
+    ],
+)
+def test_dates_that_read_one_way_ignore_the_order(value: str, expected: str) -> None:
+    for dayfirst in (None, True, False):
+        options = ValueOptions(dayfirst=dayfirst)
+        assert format_value(value, "Date", options=options, strict=True) == expected
+
+
+@pytest.mark.parametrize("value", ["00/03/2024", "05/00/2024", "32/01/2024", "31/02/2024"])
+def test_impossible_numeric_dates_are_no_dates(value: str) -> None:
+    options = ValueOptions(dayfirst=True)
+    assert format_value(value, "Date", options=options) == value
+    with pytest.raises(InvalidValue, match="is not a date"):
+        format_value(value, "Date", options=options, strict=True)
+
+
+@settings(max_examples=300)
+@given(st.dates(min_value=dt.date(1000, 1, 1)), st.sampled_from(["/", ".", "-"]))
+def test_a_numeric_date_reads_back_in_the_chosen_order(day: dt.date, sep: str) -> None:
+    expected = f"{day.isoformat()} 00:00:00"
+    day_first = f"{day.day:02d}{sep}{day.month:02d}{sep}{day.year}"
+    month_first = f"{day.month:02d}{sep}{day.day:02d}{sep}{day.year}"
+    for text, dayfirst in ((day_first, True), (month_first, False)):
+        options = ValueOptions(dayfirst=dayfirst)
+        assert format_value(text, "Date", options=options, strict=True) == expected
 
 
 def test_date_out_of_range_conversion() -> None:
@@ -523,3 +739,138 @@ def test_json_literal_string_reads_back(value: str) -> None:
     out = json_literal(value, "String")
     expected = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
     assert json.loads(out) == expected
+
+
+# --- through a compiled template, on both cores ------------------------------------------------
+
+BIG = 10**5000
+BIG_TEMPLATES = [
+    ("text", "@{Lead:FirstName,x}|@{Lead:Score,0}|@{Lead:CreatedOn,}", "||"),
+    ("url", "https://x.test/?n=@{Lead:FirstName,}&s=@{Lead:Score,}", "https://x.test/?n=&s="),
+    ("json", '{"n": @{Lead:FirstName,}, "s": @{Lead:Score,}}', '{"n": null, "s": null}'),
+    ("json", '{"n": "@{Lead:FirstName,}", "s": "@{Lead:Score,}"}', '{"n": "", "s": ""}'),
+]
+
+
+@pytest.mark.parametrize(("kind", "source", "lax"), BIG_TEMPLATES)
+def test_int_beyond_the_string_limit_renders_or_raises_a_render_error(
+    core: str, kind: str, source: str, lax: str
+) -> None:
+    lead = {"FirstName": BIG, "Score": BIG, "CreatedOn": BIG}
+    template = mergefield.compile(source, kind=kind)
+    assert template.render(Lead=lead) == lax
+    assert template.render_many([lead, lead]) == [lax, lax]
+    columns = {key: [value, value] for key, value in lead.items()}
+    assert template.render_columns(columns) == [lax, lax]
+    strict = mergefield.compile(source, kind=kind, mode="strict")
+    with pytest.raises(RenderError, match=r"^Lead:FirstName .*more than 4300 digits") as info:
+        strict.render(Lead=lead)
+    assert info.value.field == "FirstName"
+    with pytest.raises(RenderError, match="more than 4300 digits"):
+        strict.render_columns(columns)
+
+
+@pytest.mark.parametrize("kind", ["text", "json"])
+def test_ints_beyond_64_bits_render_digits_on_both_cores(core: str, kind: str) -> None:
+    # The core encodes 64-bit ints itself and hands larger ones to the policy.
+    source = (
+        '{"s": @{Lead:Score,}, "n": "@{Lead:FirstName,}"}'
+        if kind == "json"
+        else ("@{Lead:Score,} @{Lead:FirstName,}")
+    )
+    template = mergefield.compile(source, kind=kind, mode="strict")
+    values = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**4299]
+    rendered = template.render_columns({"Score": values, "FirstName": values})
+    for value, out in zip(values, rendered, strict=True):
+        digits = str(value)
+        assert out == (
+            f'{{"s": {digits}, "n": "{digits}"}}' if kind == "json" else f"{digits} {digits}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "lax"),
+    [
+        (b"bytes", "b%27bytes%27"),
+        (["x"], "%5B%27x%27%5D"),
+        ({"a": 1}, "%7B%27a%27%3A%201%7D"),
+    ],
+)
+def test_strict_refuses_a_type_a_string_field_does_not_take(
+    core: str, value: object, lax: str
+) -> None:
+    source = "https://x.test/?n=@{Lead:FirstName,}"
+    template = mergefield.compile(source, kind="url")
+    assert template.render(Lead={"FirstName": value}) == f"https://x.test/?n={lax}"
+    strict = mergefield.compile(source, kind="url", mode="strict")
+    name = type(value).__name__
+    for render in (
+        lambda: strict.render(Lead={"FirstName": value}),
+        lambda: strict.render_many([{"FirstName": "ok"}, {"FirstName": value}]),
+        lambda: strict.render_columns({"FirstName": ["ok", value]}),
+    ):
+        with pytest.raises(RenderError, match=rf"^Lead:FirstName .*: {name} value .* is not text"):
+            render()
+    # The types a String field takes still render in strict mode.
+    ok = [1, 1.5, True, Decimal("2.50"), dt.date(2024, 1, 5), uuid.UUID(int=1)]
+    assert strict.render_columns({"FirstName": ok}) == [
+        "https://x.test/?n=" + quote(str(v), safe="") for v in ok
+    ]
+
+
+def test_dayfirst_option_reads_one_column_one_way(core: str) -> None:
+    source = "@{Lead:CreatedOn,}"
+    column = {"CreatedOn": DAY_FIRST_COLUMN}
+    day_first = mergefield.compile(source, mode="strict", dayfirst=True)
+    assert day_first.options == ValueOptions(dayfirst=True)
+    assert day_first.render_columns(column) == [
+        "2024-03-05 00:00:00",
+        "2024-03-13 00:00:00",
+        "2024-03-12 14:00:00",
+        "2024-03-05 00:00:00",
+        "2024-03-05 00:00:00",
+    ]
+    rows = [{"CreatedOn": v} for v in DAY_FIRST_COLUMN]
+    assert day_first.render_many(rows) == day_first.render_columns(column)
+    # Lax without an order: month first for every value, never swapped.
+    assert mergefield.compile(source).render_columns(column) == [
+        "2024-05-03 00:00:00",
+        "13/03/2024",
+        "2024-12-03 14:00:00",
+        "2024-05-03 00:00:00",
+        "2024-05-03 00:00:00",
+    ]
+    with pytest.raises(RenderError, match=r"^Lead:CreatedOn .*'05/03/2024' is ambiguous"):
+        mergefield.compile(source, mode="strict").render_columns(column)
+
+
+def test_dayfirst_is_part_of_a_template_s_identity() -> None:
+    source = "@{Lead:CreatedOn,}"
+    plain = mergefield.compile(source)
+    day_first = mergefield.compile(source, dayfirst=True, date_format="%d.%m.%Y")
+    month_first = mergefield.compile(source, dayfirst=False)
+    assert plain != day_first != month_first != plain
+    assert mergefield.compile(source, dayfirst=None) == plain
+    for template in (day_first, month_first):
+        copy = pickle.loads(pickle.dumps(template))
+        assert copy == template
+        assert copy.options.dayfirst is template.options.dayfirst
+    assert pickle.loads(pickle.dumps(day_first)).render(Lead={"CreatedOn": "05/03/2024"}) == (
+        "05.03.2024"
+    )
+    with pytest.raises(TypeError, match="dayfirst must be True, False or None"):
+        mergefield.compile(source, dayfirst="yes")  # type: ignore[arg-type]
+
+
+def test_cli_render_dayfirst(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leads = tmp_path / "leads.csv"
+    leads.write_text("CreatedOn\n05/03/2024\n13/03/2024\n", encoding="utf-8")
+    args = ["render", "@{Lead:CreatedOn,}", "--leads", str(leads)]
+    assert cli.main([*args, "--dayfirst", "--strict"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["2024-03-05 00:00:00", "2024-03-13 00:00:00"]
+    assert cli.main([*args, "--no-dayfirst"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["2024-05-03 00:00:00", "13/03/2024"]
+    assert cli.main([*args, "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "is ambiguous" in captured.err
