@@ -32,6 +32,7 @@ from .values import (
     ValueOptions,
     format_value,
     is_missing,
+    join_text,
     json_literal,
 )
 
@@ -130,9 +131,7 @@ class _Slot:
             return None
         value = record.get(self.key)
         if self.derived_from and is_missing(value):
-            parts = [record.get(name) for name in self.derived_from]
-            joined = " ".join(str(p) for p in parts if not is_missing(p))
-            return joined or None
+            return join_text((record.get(name) for name in self.derived_from), strict=self.strict)
         return value
 
     def resolve(self, value: object) -> str:

@@ -21,6 +21,7 @@ import operator
 import re
 import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -39,6 +40,7 @@ __all__ = [
     "ValueOptions",
     "format_value",
     "is_missing",
+    "join_text",
     "json_literal",
 ]
 
@@ -184,6 +186,26 @@ def _string_str(value: object, strict: bool) -> str:
 def _lax_text(value: object) -> str:
     """What lax mode renders for a value its field refuses: its String rendering."""
     return _string_str(value, False)
+
+
+def join_text(parts: Iterable[object], *, strict: bool = False) -> object:
+    """The value of a field derived from others (``User:FullName``): the present ``parts``
+    joined by a blank in their String rendering, ``None`` when every part is missing.
+
+    In strict mode a part a String field refuses is returned alone instead, so that rendering it
+    raises the usual error with the derived field's name.
+    """
+    texts = []
+    for part in parts:
+        if is_missing(part):
+            continue
+        try:
+            text = _string_str(part, strict)
+        except InvalidValue:
+            return part
+        if text:  # lax mode renders a number too long to write empty: no stray blank
+            texts.append(text)
+    return " ".join(texts) or None
 
 
 def _float_str(value: float, strict: bool) -> str:

@@ -37,6 +37,7 @@ from mergefield.values import (
     ValueOptions,
     format_value,
     is_missing,
+    join_text,
     json_literal,
 )
 
@@ -874,3 +875,26 @@ def test_cli_render_dayfirst(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "is ambiguous" in captured.err
+
+
+def test_join_text() -> None:
+    assert join_text(["Ann", None, "", 42]) == "Ann 42"
+    assert join_text([None, ""]) is None
+    assert join_text([BIG, "Lee"]) == "Lee"
+    assert join_text([b"A", "Lee"]) == "b'A' Lee"
+    refused = [b"A"]
+    assert join_text(["Ann", refused], strict=True) is refused  # left for the caller to refuse
+
+
+def test_derived_field_parts_follow_the_string_rules(core: str) -> None:
+    # User:FullName joined its parts with str(): a plain ValueError for a huge int, and bytes by
+    # their repr in strict mode.
+    source = "@{User:FullName,}|@{Lead:FirstName,}"
+    lax = mergefield.compile(source)
+    assert lax.render(User={"FirstName": BIG, "LastName": "Lee"}) == "Lee|"
+    strict = mergefield.compile(source, mode="strict")
+    assert strict.render(User={"FirstName": "Ann", "LastName": 7}) == "Ann 7|"
+    for first in (b"Ann", BIG):
+        with pytest.raises(RenderError, match=r"^User:FullName ") as info:
+            strict.render_many([{"FirstName": "x"}], User={"FirstName": first, "LastName": "Lee"})
+        assert info.value.field == "FullName"
