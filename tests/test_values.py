@@ -773,20 +773,17 @@ def test_int_beyond_the_string_limit_renders_or_raises_a_render_error(
 
 @pytest.mark.parametrize("kind", ["text", "json"])
 def test_ints_beyond_64_bits_render_digits_on_both_cores(core: str, kind: str) -> None:
-    # The core encodes 64-bit ints itself and hands larger ones to the policy.
-    source = (
-        '{"s": @{Lead:Score,}, "n": "@{Lead:FirstName,}"}'
-        if kind == "json"
-        else ("@{Lead:Score,} @{Lead:FirstName,}")
-    )
+    # The core encodes 64-bit ints itself (digits, or quoted digits in a JSON String value slot)
+    # and hands larger ones to the policy.
+    json_source = '{"s": @{Lead:Score,}, "q": @{Lead:FirstName,}, "n": "@{Lead:FirstName,}"}'
+    source = json_source if kind == "json" else "@{Lead:Score,} @{Lead:FirstName,}"
     template = mergefield.compile(source, kind=kind, mode="strict")
     values = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**4299]
     rendered = template.render_columns({"Score": values, "FirstName": values})
+    assert rendered == template.render_many([{"Score": v, "FirstName": v} for v in values])
     for value, out in zip(values, rendered, strict=True):
-        digits = str(value)
-        assert out == (
-            f'{{"s": {digits}, "n": "{digits}"}}' if kind == "json" else f"{digits} {digits}"
-        )
+        d = str(value)
+        assert out == (f'{{"s": {d}, "q": "{d}", "n": "{d}"}}' if kind == "json" else f"{d} {d}")
 
 
 @pytest.mark.parametrize(
