@@ -10,7 +10,8 @@ template compiled and rendered with each core selected (``mergefield._core.core`
 output or the same error.  Run it for a bounded time with
 ``python fuzz/fuzz_core.py -max_total_time=60 fuzz/corpus`` (libFuzzer flags pass through);
 a failing input is written to ``fuzz/regressions/`` and replayed by
-``tests/test_fuzz_regressions.py``.
+``tests/test_fuzz_regressions.py``.  Unless the command line says otherwise, libFuzzer gets the
+dictionary ``fuzz/openers.dict``, ``-max_len=65536`` and ``-timeout=10`` (`libfuzzer_args`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 KINDS = ("url", "json", "form", "html", "text")
 # Lark is slow; the reference only sees sources short enough to keep the run's pace.
 REFERENCE_LIMIT = 400
+# Long enough for hostile repetitions to show super-linear time (libFuzzer's default is 4096).
+MAX_LEN = 65536
 
 
 def decode(data: bytes) -> tuple[str, str, bool, list[str]]:
@@ -107,11 +110,31 @@ def main(argv: list[str]) -> None:
         import mergefield.syntax
         import mergefield.template
         import mergefield.values  # noqa: F401
-    if not any(arg.startswith("-artifact_prefix=") for arg in argv):
-        (HERE / "regressions").mkdir(exist_ok=True)
-        argv = [*argv, f"-artifact_prefix={HERE / 'regressions'}{os.sep}"]
-    atheris.Setup(argv, check_one)
+    atheris.Setup(libfuzzer_args(argv), check_one)
     atheris.Fuzz()
+
+
+def libfuzzer_args(argv: list[str]) -> list[str]:
+    """``argv`` with this target's defaults for every flag it does not set.
+
+    The dictionary of openers and inputs up to 64 KiB reach the hostile repetitions that made
+    scanning quadratic (issue 12), and an input that takes more than 10 s is reported: the old
+    scanners took that long on 60,000 characters.
+    """
+    defaults = {
+        "-artifact_prefix": f"{HERE / 'regressions'}{os.sep}",
+        "-dict": str(HERE / "openers.dict"),
+        "-max_len": str(MAX_LEN),
+        "-timeout": "10",
+    }
+    missing = [
+        f"{flag}={value}"
+        for flag, value in defaults.items()
+        if not any(arg.startswith(flag + "=") for arg in argv)
+    ]
+    if any(flag.startswith("-artifact_prefix=") for flag in missing):
+        (HERE / "regressions").mkdir(exist_ok=True)
+    return [*argv, *missing]
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def scan(str source, bint strict):
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t at, i, resource_start = 0, resource_end = 0, field_open, field_start, field_end
     cdef Py_ssize_t default_start
+    cdef Py_ssize_t stop = -1  # see `_fast_py.scan`
     cdef int code
     cdef object default
     while True:
@@ -85,14 +86,23 @@ def scan(str source, bint strict):
                     field_end = i
                     while _is_blank(source[field_end - 1]):
                         field_end -= 1
-                    default = None
+                    default_start = -1
                     if i < n and source[i] == u',':
                         default_start = i + 1
-                        i = default_start
-                        while i < n and source[i] != u'}' and source[i] != u'\r' and source[i] != u'\n':
-                            i += 1
-                        default = source[default_start:i]
+                        if stop < default_start:
+                            stop = default_start
+                            while (
+                                stop < n
+                                and source[stop] != u'}'
+                                and source[stop] != u'\r'
+                                and source[stop] != u'\n'
+                            ):
+                                stop += 1
+                        i = stop
                     if i < n and source[i] == u'}':
+                        default = None
+                        if default_start >= 0:
+                            default = source[default_start:i]
                         tokens.append(
                             (
                                 source[resource_start:resource_end],

@@ -74,6 +74,7 @@ def scan(source: str, strict: bool) -> tuple[list[TokenTuple], list[ErrorTuple]]
     errors: list[ErrorTuple] = []
     n = len(source)
     pos = 0
+    stop = -1  # the first `}`, CR or LF at or after the last default's start (or n)
     while True:
         at = source.find("@{", pos)
         if at < 0:
@@ -112,16 +113,28 @@ def scan(source: str, strict: bool) -> tuple[list[TokenTuple], list[ErrorTuple]]
                     field_end = i
                     while _is_blank(source[field_end - 1]):
                         field_end -= 1
-                    default: str | None = None
+                    default_start = -1
                     if i < n and source[i] == ",":
                         default_start = i + 1
-                        i = default_start
-                        while (
-                            i < n and source[i] != "}" and source[i] != "\r" and source[i] != "\n"
-                        ):
-                            i += 1
-                        default = source[default_start:i]
+                        # A default runs to the next `}`, CR or LF.  Defaults start in increasing
+                        # order, so the stop found for an earlier one holds while it lies ahead:
+                        # without it `"@{a:b," * n` rescans to the end n times.
+                        if stop < default_start:
+                            stop = default_start
+                            while (
+                                stop < n
+                                and source[stop] != "}"
+                                and source[stop] != "\r"
+                                and source[stop] != "\n"
+                            ):
+                                stop += 1
+                        i = stop
                     if i < n and source[i] == "}":
+                        # Only a token's default is sliced: slicing a malformed one's is
+                        # quadratic too.
+                        default: str | None = None
+                        if default_start >= 0:
+                            default = source[default_start:i]
                         tokens.append(
                             (
                                 source[resource_start:resource_end],

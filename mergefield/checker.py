@@ -32,11 +32,9 @@ Name diagnostics point at the resource or field name itself, not at the token's 
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from mergefield.catalog import DEFAULT_CATALOG, Catalog
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
-from mergefield.errors import TemplateCompileError
+from mergefield.errors import LineIndex, TemplateCompileError
 from mergefield.positions import classify
 from mergefield.syntax import Token, scan
 
@@ -68,21 +66,6 @@ KINDS = ("url", "json", "form", "html", "text")
 """The template kinds of SPEC section 4."""
 
 _BLANKS = " \t"
-
-
-class _Lines:
-    """Offsets to 1-based line and column, in log time: templates can be megabytes long."""
-
-    def __init__(self, source: str) -> None:
-        self.starts = [0]
-        at = source.find("\n")
-        while at != -1:
-            self.starts.append(at + 1)
-            at = source.find("\n", at + 1)
-
-    def place(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
 
 
 def _skip_blanks(source: str, at: int) -> int:
@@ -174,8 +157,9 @@ def check(
         catalog = DEFAULT_CATALOG
     # Raises for an unknown context even when the template has no tokens.
     allowed = catalog.allowed_resources(context)
-    tokens, errors = scan(source)
-    lines = _Lines(source)
+    # One line index for every diagnostic: computing each line from the start is quadratic.
+    lines = LineIndex(source)
+    tokens, errors = scan(source, lines=lines)
     found = [
         Diagnostic(SYNTAX_ERROR, ERROR, err.message, err.line, err.column, err.offset, err.end)
         for err in errors

@@ -30,7 +30,7 @@ from mergefield import IMPLEMENTATION, __version__
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, CatalogError
 from mergefield.checker import check
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
-from mergefield.errors import RenderError, TemplateError
+from mergefield.errors import LineIndex, RenderError, TemplateError
 from mergefield.leads import FORMATS, LeadRow, format_from_name, read_leads, sniff_format
 from mergefield.template import KINDS, Template, compile
 from mergefield.values import is_missing
@@ -107,17 +107,15 @@ def _read_record(resource: str, path: str) -> dict[str, Any]:
     return value
 
 
-def _caret(text: str, line: int, column: int, width: int) -> str:
-    """Line ``line`` of ``text`` with a caret under ``width`` characters from ``column``."""
-    start = 0
-    for _ in range(line - 1):
-        found = text.find("\n", start)
-        if found == -1:
-            break
-        start = found + 1
-    offset = min(start + max(column, 1) - 1, len(text))
+def _caret(lines: LineIndex, line: int, column: int, width: int) -> str:
+    """Line ``line`` of ``lines.source`` with a caret under ``width`` characters from ``column``.
+
+    One `LineIndex` per file: finding each line from the start is quadratic in the problems.
+    """
+    offset = lines.offset(line, column)
     # TemplateError already knows how to window long lines and keep tabs aligned.
-    return TemplateError("", text, offset, offset + max(width, 1)).caret_block()
+    text = lines.source
+    return TemplateError("", text, offset, offset + max(width, 1), lines=lines).caret_block()
 
 
 def _write_stdout_utf8() -> None:
@@ -204,10 +202,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _print_check_text(results: Iterable[_Found], verbose: bool) -> None:
     for found in results:
+        lines = LineIndex(found.text) if verbose and found.diagnostics else None
         for d in found.diagnostics:
             print(f"{found.file}:{d.line}:{d.column}: {d.code} {d.message}")
-            if verbose:
-                print(_caret(found.text, d.line, d.column, d.end - d.offset))
+            if lines is not None:
+                print(_caret(lines, d.line, d.column, d.end - d.offset))
                 where = f" at {d.path}" if d.path is not None else ""
                 print(f"  {d.severity}{where}")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import _core, _fast_py
-from .errors import TemplateSyntaxError
+from .errors import LineIndex, TemplateSyntaxError
 
 __all__ = ["Token", "scan", "syntax_error", "tokenize"]
 
@@ -51,17 +51,42 @@ def _found(source: str, fail: int) -> str:
     return f"`{ch}`"
 
 
-def _snippet(source: str, at: int, fail: int) -> str:
-    text = source[at:fail].rstrip(" \t")
-    if len(text) > _SNIPPET:
-        text = text[: _SNIPPET - 1] + "…"
-    return text
+def _trimmed(source: str, fail: int) -> int:
+    """``fail`` less the blanks before it (they stop at the token's ``@`` at the latest)."""
+    while fail > 0 and source[fail - 1] in " \t":
+        fail -= 1
+    return fail
 
 
-def syntax_error(source: str, code: int, at: int, fail: int) -> TemplateSyntaxError:
-    """Build the error for a malformed token at ``at`` that broke off at ``fail``."""
+def _snippet(source: str, at: int, end: int) -> str:
+    # Only the part shown is sliced: a lax scan's errors can share the end of a long default.
+    if end - at > _SNIPPET:
+        return source[at : at + _SNIPPET - 1] + "…"
+    return source[at:end]
+
+
+def syntax_error(
+    source: str,
+    code: int,
+    at: int,
+    fail: int,
+    *,
+    lines: LineIndex | None = None,
+    trimmed: dict[int, int] | None = None,
+) -> TemplateSyntaxError:
+    """Build the error for a malformed token at ``at`` that broke off at ``fail``.
+
+    ``lines`` (the `LineIndex` of ``source``) and ``trimmed`` (a memo of `_trimmed` by
+    ``fail``) keep the many errors of one source linear in its length.
+    """
     found = _found(source, fail)
-    snippet = _snippet(source, at, fail)
+    if trimmed is None:
+        end = _trimmed(source, fail)
+    else:
+        end = trimmed.get(fail, -1)
+        if end < 0:
+            end = trimmed[fail] = _trimmed(source, fail)
+    snippet = _snippet(source, at, max(at, end))
     if code == _fast_py.EXPECT_RESOURCE:
         message = f"expected a resource name after `@{{`, found {found}"
     elif code == _fast_py.EXPECT_COLON:
@@ -70,21 +95,25 @@ def syntax_error(source: str, code: int, at: int, fail: int) -> TemplateSyntaxEr
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"
-    return TemplateSyntaxError(message, source, at, fail, code="syntax-error")
+    return TemplateSyntaxError(message, source, at, fail, code="syntax-error", lines=lines)
 
 
 def scan(
-    source: str, *, scanner: ScanFunction | None = None
+    source: str, *, scanner: ScanFunction | None = None, lines: LineIndex | None = None
 ) -> tuple[list[Token], list[TemplateSyntaxError]]:
     """Every well-formed token of ``source`` and an error for every malformed one (lax rules).
 
     ``scanner`` selects another implementation (the tests pass the Lark reference and both
-    cores); by default the selected core runs.
+    cores); by default the selected core runs.  ``lines``, the `LineIndex` of ``source``, is
+    built here when not given and there are errors.
     """
     raw_tokens, raw_errors = (scanner or _core.core.scan)(source, False)
+    if raw_errors and lines is None:
+        lines = LineIndex(source)
+    trimmed: dict[int, int] = {}
     return (
         [Token(*raw) for raw in raw_tokens],
-        [syntax_error(source, *raw) for raw in raw_errors],
+        [syntax_error(source, *raw, lines=lines, trimmed=trimmed) for raw in raw_errors],
     )
 
 

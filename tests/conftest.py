@@ -8,7 +8,6 @@ with `MERGEFIELD_REQUIRE_EXTENSIONS=1` a missing extension fails instead, and wi
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +15,10 @@ from types import ModuleType
 
 import pytest
 
-from mergefield import _core, _fast_py
+from mergefield import _core, _fast_py, strategies
 
 REQUIRE_EXTENSIONS = os.environ.get("MERGEFIELD_REQUIRE_EXTENSIONS", "") not in ("", "0")
 REPO = Path(__file__).resolve().parents[1]
-# shared/ stands beside the repository (in CI too: a fresh clone with a copy of shared/ next to it).
-SHARED = REPO.parent / "shared"
 
 
 def compiled_core() -> ModuleType | None:
@@ -52,7 +49,7 @@ def core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 @pytest.fixture(scope="session")
 def blns() -> list[str]:
-    """The Big List of Naughty Strings (MIT), read from shared/data."""
-    strings = json.loads((SHARED / "data" / "blns" / "blns.json").read_text(encoding="utf-8"))
+    """The Big List of Naughty Strings (MIT), as the package ships it (mergefield/data)."""
+    strings = list(strategies.blns())
     assert len(strings) > 400
-    return [s for s in strings if isinstance(s, str)]
+    return strings

@@ -1,8 +1,9 @@
 """Tests of `mergefield.catalog`: the seed's tables, the contexts, extension in code and JSON.
 
-The central test reads the seed page itself (``../shared/seed/create-a-connector.txt`` beside
-the repository) with its own small parser, independent of ``seed.json``, so a field that is
-missing, mistyped or mislabelled in the packaged catalog fails here.
+The central test reads the seed page's field tables, kept verbatim in
+``tests/fixtures/seed_fields.txt`` (copied from the seed page ``create-a-connector.txt``; a clone
+has nothing beside it), with its own small parser, independent of ``seed.json``, so a field that
+is missing, mistyped or mislabelled in the packaged catalog fails here.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from mergefield.catalog import (
     ValueType,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "create-a-connector.txt"
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed_fields.txt"
 DATA = Path(__file__).resolve().parent / "data" / "catalog"
 
 # The heading that precedes each field table in the seed, by the context it describes.

@@ -37,3 +37,21 @@ def test_decode_splits_source_and_values() -> None:
     assert (kind, source, strict) == ("url", "@{Lead:A,}", True)
     assert values == ["v", "\udcfe"]
     assert FUZZ_CORE.decode(b"") == ("text", "", False, [])
+
+
+def test_fuzzer_defaults_to_the_openers_dictionary_and_long_inputs() -> None:
+    # Issue 12: the quadratic scans needed long repetitions of malformed openers, which
+    # libFuzzer's default 4096-byte inputs and blind mutations hardly reach.
+    args = FUZZ_CORE.libfuzzer_args(["fuzz_core.py", "-max_total_time=60", "corpus"])
+    assert f"-dict={FUZZ / 'openers.dict'}" in args
+    assert "-max_len=65536" in args and "-timeout=10" in args
+    assert FUZZ_CORE.libfuzzer_args(["x", "-max_len=10"]).count("-max_len=10") == 1
+    assert not [a for a in FUZZ_CORE.libfuzzer_args(["x", "-max_len=10"]) if a == "-max_len=65536"]
+    entries = [
+        line.partition("=")[2]
+        for line in (FUZZ / "openers.dict").read_text(encoding="ascii").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all(e.startswith('"') and e.endswith('"') for e in entries)
+    assert {'"@{a:b,"', '"@{"', '"@{a:b"', '"\\x0a"', '"\\xff"'} <= set(entries)
+    assert max(p.stat().st_size for p in INPUTS) > 10_000  # long hostile seeds

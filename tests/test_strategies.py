@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -14,8 +15,6 @@ from hypothesis import HealthCheck, given, settings
 import mergefield
 import mergefield.connector as mc
 from mergefield import strategies
-
-from .conftest import SHARED
 
 SETTINGS = settings(
     max_examples=150,
@@ -125,11 +124,15 @@ def test_string_values_reach_surrogates_astral_and_blns() -> None:
 
 
 def test_blns_is_shipped_as_package_data() -> None:
-    if not (SHARED / "data" / "blns" / "blns.json").exists():
-        pytest.skip("shared/data is not beside this checkout")
-    shared = json.loads((SHARED / "data" / "blns" / "blns.json").read_text(encoding="utf-8"))
-    assert list(strategies.blns()) == [s for s in shared if isinstance(s, str)]
+    # The installed package carries the list and its licence; a clone needs nothing beside it.
+    data = files("mergefield").joinpath("data")
+    shipped = json.loads(data.joinpath("blns.json").read_text(encoding="utf-8"))
+    assert list(strategies.blns()) == [s for s in shipped if isinstance(s, str)]
     assert len(strategies.blns()) > 400
+    assert {"", "undefined", "<script>alert(123)</script>", "1;DROP TABLE users"} <= set(
+        strategies.blns()
+    )
+    assert "MIT" in data.joinpath("blns.LICENSE").read_text(encoding="utf-8")
 
 
 def test_valid_connectors_load_and_check_without_errors() -> None:
