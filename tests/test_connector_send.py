@@ -418,6 +418,22 @@ def test_the_deadline_ends_a_trickling_server(where: str) -> None:
     assert 0 <= raw.written[0] < 100
 
 
+def test_the_deadline_ends_trickled_headers_on_a_reused_connection() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: " + b"a" * 300 + b"\r\n\r\nok"
+
+    def talk(conn: socket.socket, _: int) -> int:
+        answer(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2", b"ok")  # keep-alive
+        _read_request(conn)  # the second request arrives on the same connection
+        return trickle(conn, head, 0.05)
+
+    with raw_server(talk) as raw:
+        built = [HttpRequest("GET", f"{raw.base}/{i}", (), b"", "") for i in range(2)]
+        first, second = send_all(built, concurrency=1, timeout=2, deadline=0.5)
+    assert first.ok and first.body == b"ok"
+    assert (second.status, second.ok) == (None, False) and "deadline" in (second.error or "")
+    assert len(raw.requests) == 1 and 0 <= raw.written[0] < len(head) // 2
+
+
 def test_a_retry_never_waits_past_the_deadline() -> None:
     def talk(conn: socket.socket, _: int) -> int:
         head = "HTTP/1.1 503 Busy\r\nRetry-After: 20\r\nContent-Length: 0\r\nConnection: close"

@@ -21,6 +21,7 @@ import contextlib
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -97,14 +98,34 @@ class SendResult:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
+def _connection_stream() -> Any:
+    """The network stream of the httpcore connection whose trace called us, or None.
+
+    A reused keep-alive connection reports no ``connect_tcp`` event, and httpcore's trace gives
+    no other handle on its socket, so this looks at the ``self`` of the calling frames for the
+    connection's ``_network_stream`` (httpcore 1.x).  Should that change, the stream stays
+    unknown until the headers are in, and only the per-read timeout bounds a server that
+    trickles its headers.
+    """
+    frame = sys._getframe(1)
+    for _ in range(6):
+        owner = frame.f_locals.get("self")
+        stream = getattr(owner, "_network_stream", None)
+        if stream is not None:
+            return stream
+        if frame.f_back is None:
+            return None
+        frame = frame.f_back
+    return None
+
+
 class _Attempt:
     """One try on the wire: the status as soon as it arrives, and a watchdog for the deadline.
 
     The per-phase timeouts bound each wait for a *silent* server; a server that trickles a byte
     at a time resets them forever, so when the deadline passes a timer thread shuts the socket
     down, which wakes the blocked read with an end of file.  httpcore's ``trace`` extension
-    reports the status and the socket of a new connection; a reused one is known once its
-    headers are in (``network_stream``).
+    reports the status and the socket of a new connection (a reused one: `_connection_stream`).
     """
 
     def __init__(self, stop_at: float | None) -> None:
@@ -123,8 +144,12 @@ class _Attempt:
             self.status = info["return_value"][1]
         elif name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             self.watch(info.get("return_value"))
+        elif name == "http11.send_request_headers.started" and self._stream is None:
+            self.watch(_connection_stream())
 
     def watch(self, stream: Any) -> None:
+        if stream is None:
+            return
         with self._lock:
             self._stream = stream
             if self.expired:
