@@ -385,7 +385,7 @@ def test_an_endless_body_is_cut_at_max_body() -> None:
         result = send(HttpRequest("GET", f"{raw.base}/x", (), b"", ""), max_body=100_000)
     assert (result.status, result.ok, result.truncated) == (200, True, True)
     assert result.body == b"x" * 100_000
-    assert raw.written[0] < 100  # the client stopped reading and hung up
+    assert raw.written[0] < 1000, raw.written  # the client hung up long before 2,000 frames
 
 
 def test_a_body_within_max_body_is_whole() -> None:

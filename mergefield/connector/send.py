@@ -131,6 +131,7 @@ class _Attempt:
     def __init__(self, stop_at: float | None) -> None:
         self.status: int | None = None
         self.expired = False
+        self._finished = False
         self._stream: Any = None
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -157,6 +158,8 @@ class _Attempt:
 
     def _expire(self) -> None:
         with self._lock:
+            if self._finished:  # the connection may be back in the pool, serving someone else
+                return
             self.expired = True
             self._shutdown()
 
@@ -168,6 +171,8 @@ class _Attempt:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def done(self) -> None:
+        with self._lock:
+            self._finished = True
         if self._timer is not None:
             self._timer.cancel()
 
@@ -271,7 +276,10 @@ def send(
                 retry_after = response.headers.get("Retry-After")
                 body, truncated = _read(response, max_body, attempt)
             finally:
-                response.close()  # before the end of a cut body: the connection is dropped
+                # The watchdog stops first: once closed, a fully read connection goes back to the
+                # pool and may serve another request.  Closing a cut body drops the connection.
+                attempt.done()
+                response.close()
             if attempt.expired:  # the shut socket ended a body that runs to the close
                 raise TimeoutError("deadline")
             result = SendResult(request, response.status_code, tries, body, None, truncated)
