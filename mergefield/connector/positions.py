@@ -80,11 +80,11 @@ def _number_problem(number: re.Match[str]) -> str | None:
         limit = sys.get_int_max_str_digits()
         digits = len(integer.lstrip("-"))
         if limit and digits > limit:
-            return f"an integer of {digits} digits is longer than the {limit} Python reads"
+            return f"an integer of {digits} digits; Python reads at most {limit}"
         return None
     if math.isinf(float(number.group())):
         shown = number.group() if len(number.group()) <= 24 else number.group()[:20] + "..."
-        return f"the number {shown} is beyond the range of a float"
+        return f"{shown} is beyond the range of a float (about 1.8e308)"
     return None
 
 
