@@ -297,11 +297,20 @@ def _stale(run: _Run) -> tuple[set[str], list[str]]:
     return listed, unknown
 
 
-def _remove(paths: set[str] | list[str]) -> None:
+def _remove(run: _Run, paths: set[str]) -> None:
     for path in paths:
         for leftover in [path, *glob.glob(_temp_glob(path))]:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)
+        # A "*" in a folder name ("out/part-*/data.txt") made the folder too; rmdir only
+        # removes it when empty.
+        folder = os.path.dirname(path)
+        while os.path.normpath(folder) != os.path.normpath(run.folder or os.curdir):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
 
 
 def write_partitions(
@@ -353,7 +362,7 @@ def write_partitions(
             "and no earlier write_partitions run recorded: remove them or choose another pattern"
         )
     if not compute:
-        _remove(listed)
+        _remove(run, listed)
         _record(run, set(paths))
     sep = bytes(separator)
     tasks: list[Delayed] = [
@@ -374,6 +383,6 @@ def write_partitions(
         for leftover in glob.glob(_temp_glob(path)):
             with contextlib.suppress(OSError):
                 os.unlink(leftover)
-    _remove(listed)
+    _remove(run, listed)
     _record(run, set(paths))
     return list(written)

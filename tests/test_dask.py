@@ -303,6 +303,16 @@ def test_a_run_leaves_exactly_its_own_files(tmp_path: Path, before: int, after: 
     ]
 
 
+def test_a_star_in_a_folder_name_leaves_exactly_this_runs_folders(tmp_path: Path) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    pattern = str(tmp_path / "out" / "part-*" / "data.txt")
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(12), t, pattern)
+        write_partitions(hundred_leads(4), t, pattern)
+    assert names(tmp_path / "out") == [f"part-{k}" for k in range(4)]
+    assert [names(tmp_path / "out" / f"part-{k}") for k in range(4)] == [["data.txt"]] * 4
+
+
 def test_compute_false_removes_the_earlier_run_before_its_tasks(tmp_path: Path) -> None:
     t = mergefield.compile("@{Lead:FirstName,-}")
     pattern = str(tmp_path / "out" / "sms-*.txt")
