@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -225,6 +227,92 @@ def _partition_paths(pattern: str, npartitions: int) -> list[str]:
     return [pattern.replace("*", f"{index:0{width}d}") for index in range(npartitions)]
 
 
+class _Run(NamedTuple):
+    """The files one `write_partitions` call owns: this run's paths and the manifest's place."""
+
+    pattern: str
+    paths: list[str]
+    manifest: str
+    folder: str
+    name: re.Pattern[str]  # a path of *some* run of this pattern, relative to ``folder``
+
+
+def _run(pattern: str, npartitions: int) -> _Run:
+    paths = _partition_paths(pattern, npartitions)
+    head, tail = pattern.split("*")
+    folder = os.path.dirname(head)
+    rest_head = head[len(folder) :].lstrip(os.sep + (os.altsep or ""))
+    # Hidden, beside the files, named after the pattern ("*" is not a legal name on Windows).
+    label = (rest_head + "{index}" + tail).replace(os.sep, "%")
+    manifest = os.path.join(folder, f".{label}.written")
+    name = re.compile(re.escape(rest_head) + "[0-9]+" + re.escape(tail))
+    return _Run(pattern, paths, manifest, folder, name)
+
+
+def _relative(run: _Run, path: str) -> str:
+    return os.path.relpath(path, run.folder or os.curdir)
+
+
+def _listed(run: _Run) -> set[str]:
+    """The files an earlier run recorded in the manifest (only names the pattern can make)."""
+    try:
+        with open(run.manifest, encoding="utf-8") as file:
+            names = json.load(file)
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(names, list):
+        return set()
+    # A name the pattern cannot produce is never trusted: the manifest cannot delete anything else.
+    return {
+        os.path.join(run.folder, n) for n in names if isinstance(n, str) and run.name.fullmatch(n)
+    }
+
+
+def _record(run: _Run, paths: set[str]) -> None:
+    if not paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(run.manifest)
+        return
+    if run.folder:
+        os.makedirs(run.folder, exist_ok=True)
+    temp = f"{run.manifest}.{uuid.uuid4().hex}.tmp"
+    with open(temp, "w", encoding="utf-8") as file:
+        json.dump(sorted(_relative(run, p) for p in paths), file, indent=0)
+    os.replace(temp, run.manifest)
+
+
+def _stale(run: _Run) -> tuple[set[str], list[str]]:
+    """Files of earlier runs this run will not overwrite: (listed in the manifest, unknown)."""
+    head, tail = run.pattern.split("*")
+    mine = {os.path.normpath(p) for p in run.paths}
+    listed = {p for p in _listed(run) if os.path.normpath(p) not in mine}
+    found = glob.glob(glob.escape(head) + "*" + glob.escape(tail))
+    unknown = sorted(
+        p
+        for p in found
+        if run.name.fullmatch(_relative(run, p))
+        and os.path.normpath(p) not in mine
+        and p not in listed
+    )
+    return listed, unknown
+
+
+def _remove(run: _Run, paths: set[str]) -> None:
+    for path in paths:
+        for leftover in [path, *glob.glob(_temp_glob(path))]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+        # A "*" in a folder name ("out/part-*/data.txt") made the folder too; rmdir only
+        # removes it when empty.
+        folder = os.path.dirname(path)
+        while os.path.normpath(folder) != os.path.normpath(run.folder or os.curdir):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
+
+
 def write_partitions(
     collection: dd.DataFrame | db.Bag,
     template: Template,
@@ -246,14 +334,36 @@ def write_partitions(
     The paths must be on a file system every worker sees (local disk for a local cluster, a
     shared mount otherwise) where a rename is atomic.
 
+    Afterwards the files of the pattern are exactly this run's: a hidden manifest beside them
+    (``.sms-{index}.txt.written``) lists the files each run wrote, and the next run of the same
+    pattern deletes those it does not overwrite (12 partitions, then 4: 4 files, not 16).  A
+    file that the pattern matches (its ``*`` replaced by digits), that this run will not write
+    and that no manifest lists (a run of an older version, a file of yours) is never deleted:
+    the call raises ``FileExistsError`` naming it before anything runs.
+
     With ``compute=True`` (the default) the tasks run on the current Dask scheduler (the active
     ``distributed.Client``, if any), temporary files left by killed attempts are removed, and the
-    list of `WrittenPartition` (path, rows) is returned in partition order; with
-    ``compute=False`` the list of Delayed tasks is returned for you to compute.
+    list of `WrittenPartition` (path, rows) is returned in partition order; the earlier run's
+    files are deleted only once every partition is written (a failed run deletes nothing).
+    With ``compute=False`` the list of Delayed tasks is returned for you to compute, and the
+    earlier run's files are deleted at once, before the tasks run.
     """
     job = _job(template, records, "rendered")
     parts: list[Delayed] = _untyped(collection).to_delayed()
-    paths = _partition_paths(os.fspath(path_pattern), len(parts))
+    run = _run(os.fspath(path_pattern), len(parts))
+    paths = run.paths
+    listed, unknown = _stale(run)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        raise FileExistsError(
+            f"path_pattern {run.pattern!r} matches {shown}, which this run would not overwrite "
+            "and no earlier write_partitions run recorded: remove them or choose another pattern"
+        )
+    if not compute:
+        _remove(run, listed)
+        _record(run, set(paths))
     sep = bytes(separator)
     tasks: list[Delayed] = [
         _delayed(_write_partition, pure=False)(part, job, path, sep)
@@ -261,9 +371,18 @@ def write_partitions(
     ]
     if not compute:
         return tasks
-    written: tuple[WrittenPartition, ...] = _untyped(_compute)(*tasks)
+    try:
+        written: tuple[WrittenPartition, ...] = _untyped(_compute)(*tasks)
+    except BaseException:
+        # Keep the earlier files (this run failed) and make the partitions it did write known to
+        # the next run, so that it can replace them.
+        with contextlib.suppress(OSError):  # never hide why the run failed
+            _record(run, {p for p in listed | set(paths) if os.path.exists(p)})
+        raise
     for path in paths:
         for leftover in glob.glob(_temp_glob(path)):
             with contextlib.suppress(OSError):
                 os.unlink(leftover)
+    _remove(run, listed)
+    _record(run, set(paths))
     return list(written)

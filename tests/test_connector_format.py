@@ -160,6 +160,59 @@ def test_json_outside_rfc_8259_is_refused(text: str, line: int, column: int) -> 
     assert (info.value.line, info.value.column) == (line, column)
 
 
+def sms_with_height(raw: str) -> str:
+    """sms.json (two-space layout) with the configuration height written as ``raw``."""
+    text = SMS.read_text("utf-8")
+    assert text.count('"height": 600') == 1
+    return text.replace('"height": 600', '"height": ' + raw)
+
+
+HEIGHT_LINE = SMS.read_text("utf-8").split('"height": 600')[0].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["9" * 4301, "-" + "9" * 5000, "1e999", "-" + "9" * 400 + ".5", "9" * 400 + "E+1"],
+    ids=["over-4300-digits", "negative", "float-overflow", "long-float", "exponent"],
+)
+def test_a_number_python_cannot_hold_is_a_diagnostic_at_its_place(tmp_path: Path, raw: str) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(sms_with_height(raw), "utf-8")
+    (d,) = mc.check_file(path)
+    assert (d.code, d.severity, d.path, d.line, d.column) == (
+        "number-too-large",
+        "error",
+        "/configuration/height",
+        HEIGHT_LINE,
+        15,
+    )
+    assert path.read_text("utf-8")[d.offset : d.end] == raw
+    with pytest.raises(ConnectorError) as info:
+        load(path)
+    assert info.value.diagnostics == [d] and info.value.pointer == "/configuration/height"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "pointer", "column"),
+    [
+        ("9" * 5000, "number-too-large", "", 1),
+        ('{"x": [1, ' + "9" * 5000 + "]}", "number-too-large", "/x/1", 11),
+        ('{"a~b/c": ' + "9" * 5000 + "}", "number-too-large", "/a~0b~1c", 11),
+        ("[" + "9" * 5000 + ", " + "[" * 100_000, "json-syntax", "", 5067),
+        ("[" + "9" * 5000 + ", }", "json-syntax", "", 5004),
+        ("[" + "9" * 5000 + ", " + "9" * 4301 + "]", "number-too-large", "/0", 2),
+    ],
+    ids=["top-level", "in-array", "escaped-key", "then-too-deep", "then-bad-syntax", "first-wins"],
+)
+def test_huge_numbers_mixed_with_other_faults_never_escape(
+    text: str, code: str, pointer: str, column: int
+) -> None:
+    (d,) = mc.check_text(text)
+    assert (d.code, d.path or "", d.line, d.column) == (code, pointer, 1, column)
+    with pytest.raises(ConnectorError):
+        loads(text)
+
+
 def test_not_utf8_is_reported_with_its_place(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_bytes(b'{\n  "basic": "caf\xe9"\n}')

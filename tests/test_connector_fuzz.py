@@ -156,3 +156,50 @@ def test_every_single_byte_truncation_is_handled(tmp_path: Path, seed: Path) -> 
         path.write_bytes(data[:cut])
         found = mc.check_file(path)
         assert found and found[0].code in ("json-syntax", "not-utf8")
+
+
+SMS_TEXT = SEEDS[0].read_text("utf-8")
+
+
+def sms(old: str, new: str) -> bytes:
+    assert old in SMS_TEXT
+    return SMS_TEXT.replace(old, new, 1).encode("utf-8", "surrogatepass")
+
+
+# name: (file bytes, a code check_file must report, whether load still gives a connector)
+HOSTILE: dict[str, tuple[bytes, str | None, bool]] = {
+    "int-over-4300-digits": (sms("600", "9" * 10_000), "number-too-large", False),
+    "float-overflow": (sms("600", "1e400"), "number-too-large", False),
+    "100000-brackets": (b"[" * 100_000 + b"]" * 100_000, "json-syntax", False),
+    "100000-braces": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "json-syntax", False),
+    "10-mb-string": (sms('"v1.2"', '"' + "v" * 10_000_000 + '"'), "bad-version", True),
+    "invalid-utf8": (
+        SMS_TEXT.encode()[:99] + b"\xc3\x28" + SMS_TEXT.encode()[99:],
+        "not-utf8",
+        False,
+    ),
+    "utf8-bom": (b"\xef\xbb\xbf" + SMS_TEXT.encode(), None, True),
+    "two-boms": (b"\xef\xbb\xbf" * 2 + SMS_TEXT.encode(), "json-syntax", False),
+    "utf16-bom": (SMS_TEXT.encode("utf-16"), "not-utf8", False),
+    "nan": (sms("600", "NaN"), "json-syntax", False),
+    "infinity": (sms("600", "-Infinity"), "json-syntax", False),
+    "duplicate-key": (sms('"height": 600', '"height": 1, "height": 600'), "duplicate-key", True),
+    "nul-byte": (sms('"v1.2"', '"v1\x002"'), "json-syntax", False),
+    "lone-surrogate": (sms('"v1.2"', '"\\ud800"'), "bad-version", True),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_files_end_in_a_documented_error_or_diagnostic(tmp_path: Path, name: str) -> None:
+    data, code, loads = HOSTILE[name]
+    path = tmp_path / "hostile.json"
+    path.write_bytes(data)
+    found = mc.check_file(path)
+    assert all(d.line >= 1 and d.column >= 1 and isinstance(d.path, str) for d in found)
+    assert code is None or code in {d.code for d in found}
+    try:
+        mc.load(path)
+    except ConnectorError as exc:
+        assert not loads and exc.diagnostics == found and found[0].code == code
+    else:
+        assert loads

@@ -103,8 +103,10 @@ def client() -> Iterator[Any]:
     # Each partition of the retry tests kills a worker once; a task sitting on a worker that dies
     # counts as suspicious, and the default of 3 could fail a task that was merely queued there.
     with dask.config.set({"distributed.scheduler.allowed-failures": 20}):
+        # ":0": a free port; None still means the default 8787, which a second test run on the
+        # same machine holds.
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
     dask_client = distributed.Client(cluster)
     try:
@@ -270,10 +272,93 @@ def test_write_partitions_replaces_files_and_leftovers(tmp_path: Path) -> None:
         second = write_partitions(ddf, t, pattern)
     assert first == second
     assert [Path(w.path).name for w in first] == [f"names-{k:02d}.txt" for k in range(12)]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        f"names-{k:02d}.txt" for k in range(12)
-    ]
+    assert names(tmp_path / "out") == [f"names-{k:02d}.txt" for k in range(12)]
     assert read_lines([w.path for w in first]) == list("abcdefghijkl")
+
+
+def names(folder: Path) -> list[str]:
+    """The files in ``folder`` but the hidden manifest of `write_partitions`."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".written"))
+
+
+def hundred_leads(npartitions: int) -> Any:
+    frame = pd.DataFrame({"FirstName": [f"lead-{k:03d}" for k in range(100)]})
+    return dd.from_pandas(frame, npartitions=npartitions, sort=False)
+
+
+@pytest.mark.parametrize(("before", "after"), [(12, 4), (4, 12), (12, 11), (3, 3)])
+def test_a_run_leaves_exactly_its_own_files(tmp_path: Path, before: int, after: int) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    pattern = str(tmp_path / "sms-*.txt")
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(before), t, pattern)
+        written = write_partitions(hundred_leads(after), t, pattern)
+    assert len(written) == after
+    assert names(tmp_path) == sorted(Path(w.path).name for w in written)
+    assert sorted(read_lines([str(tmp_path / n) for n in names(tmp_path)])) == [
+        f"lead-{k:03d}" for k in range(100)
+    ]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [
+        ".sms-{index}.txt.written"
+    ]
+
+
+def test_a_star_in_a_folder_name_leaves_exactly_this_runs_folders(tmp_path: Path) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    pattern = str(tmp_path / "out" / "part-*" / "data.txt")
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(12), t, pattern)
+        write_partitions(hundred_leads(4), t, pattern)
+    assert names(tmp_path / "out") == [f"part-{k}" for k in range(4)]
+    assert [names(tmp_path / "out" / f"part-{k}") for k in range(4)] == [["data.txt"]] * 4
+
+
+def test_compute_false_removes_the_earlier_run_before_its_tasks(tmp_path: Path) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    pattern = str(tmp_path / "out" / "sms-*.txt")
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(12), t, pattern)
+        tasks = write_partitions(hundred_leads(4), t, pattern, compute=False)
+        assert names(tmp_path / "out") == []
+        dask.compute(*tasks)
+    assert names(tmp_path / "out") == [f"sms-{k}.txt" for k in range(4)]
+
+
+def test_a_file_no_run_recorded_is_refused_not_deleted(tmp_path: Path) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    mine = tmp_path / "sms-2024.txt"
+    mine.write_text("my own file\n")
+    unrelated = tmp_path / "sms-x.txt"
+    unrelated.write_text("not a partition name\n")
+    with dask.config.set(scheduler="sync"), pytest.raises(FileExistsError, match=r"sms-2024\.txt"):
+        write_partitions(hundred_leads(4), t, str(tmp_path / "sms-*.txt"))
+    assert names(tmp_path) == ["sms-2024.txt", "sms-x.txt"]  # nothing written, nothing deleted
+    assert mine.read_text() == "my own file\n"
+
+
+def test_a_manifest_cannot_delete_what_the_pattern_does_not_name(tmp_path: Path) -> None:
+    t = mergefield.compile("@{Lead:FirstName,-}")
+    keep = tmp_path / "keep.txt"
+    keep.write_text("x")
+    (tmp_path / ".sms-{index}.txt.written").write_text('["keep.txt", "../x", "sms-.txt"]')
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(2), t, str(tmp_path / "sms-*.txt"))
+    assert names(tmp_path) == ["keep.txt", "sms-0.txt", "sms-1.txt"]
+
+
+def test_a_failed_run_keeps_the_earlier_files_and_the_next_run_cleans_up(tmp_path: Path) -> None:
+    lax = mergefield.compile("@{Lead:FirstName,-}")
+    strict = mergefield.compile("@{Lead:FirstName}", mode="strict")
+    pattern = str(tmp_path / "sms-*.txt")
+    frame = pd.DataFrame({"FirstName": [f"lead-{k:03d}" for k in range(99)] + [None]})
+    failing = dd.from_pandas(frame, npartitions=4, sort=False)
+    with dask.config.set(scheduler="sync"):
+        write_partitions(hundred_leads(12), lax, pattern)
+        with pytest.raises(mergefield.RenderError):
+            write_partitions(failing, strict, pattern)  # the last partition fails
+        assert {f"sms-{k:02d}.txt" for k in range(12)} <= set(names(tmp_path))
+        write_partitions(hundred_leads(12), lax, pattern)  # width 2 again: sms-0.txt ... are stale
+    assert names(tmp_path) == [f"sms-{k:02d}.txt" for k in range(12)]
 
 
 def test_a_failed_partition_leaves_no_file(tmp_path: Path) -> None:
@@ -435,8 +520,8 @@ def test_killed_workers_mid_write_leave_every_lead_exactly_once(
     )
     assert sorted(p.name for p in markers.iterdir()) == [f"partition-{k}" for k in victims]
     # No temporary file of a killed attempt is left, and no partition is written twice.
-    assert sorted(p.name for p in out.iterdir()) == [f"sms-{k}.txt" for k in range(KILL_PARTITIONS)]
+    assert names(out) == [f"sms-{k}.txt" for k in range(KILL_PARTITIONS)]
     assert [w.rows for w in written] == [N_LEADS // N_FILES] * KILL_PARTITIONS
-    lines = read_lines(sorted(str(p) for p in out.iterdir()))
+    lines = read_lines([str(out / name) for name in names(out)])
     assert len(set(lines)) == len(lines)  # every lead's URL carries its unique ProspectID
     assert lines == expected[: KILL_PARTITIONS * N_LEADS // N_FILES]

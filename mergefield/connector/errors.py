@@ -49,10 +49,11 @@ def located(
 class ConnectorError(MergefieldError, ValueError):
     """A connector file that cannot be loaded: not UTF-8, not JSON, or not a connector's shape.
 
-    ``diagnostics`` lists every reason (codes ``not-utf8``, ``json-syntax``, ``wrong-type``,
-    ``missing-key``, ``unknown-key``); ``path``, ``line``, ``column`` and ``pointer`` tell
-    where the first one is.  Problems a loaded connector can still have (limits, images,
-    templates) are not errors here: ``Connector.check()`` reports them.
+    ``diagnostics`` lists every reason (codes ``not-utf8``, ``json-syntax``,
+    ``number-too-large``, ``wrong-type``, ``missing-key``, ``unknown-key``); ``path``,
+    ``line``, ``column`` and ``pointer`` tell where the first one is.  Problems a loaded
+    connector can still have (limits, images, templates) are not errors here:
+    ``Connector.check()`` reports them.
     """
 
     def __init__(self, diagnostics: Sequence[Diagnostic], path: str | Path | None = None) -> None:

@@ -40,12 +40,13 @@ from .model import (
     MenuItem,
     Source,
 )
-from .positions import JsonSyntaxError, SourceMap, parse, pointer_join
+from .positions import JsonNumberError, JsonSyntaxError, SourceMap, parse, pointer_join
 
 __all__ = [
     "JSON_SYNTAX",
     "MISSING_KEY",
     "NOT_UTF8",
+    "NUMBER_TOO_LARGE",
     "UNKNOWN_KEY",
     "WRONG_TYPE",
     "dump",
@@ -61,6 +62,8 @@ NOT_UTF8 = "not-utf8"
 """Code of a file whose bytes are not UTF-8."""
 JSON_SYNTAX = "json-syntax"
 """Code of a file that is not JSON (one diagnostic, where the parser stopped)."""
+NUMBER_TOO_LARGE = "number-too-large"
+"""Code of a number Python cannot hold (over 4,300 digits, beyond a float); placed at it."""
 WRONG_TYPE = "wrong-type"
 """Code of a value of the wrong JSON type (a number where a string belongs, ...)."""
 MISSING_KEY = "missing-key"
@@ -159,6 +162,12 @@ def read_diagnostics(
     """
     try:
         document, smap = parse(text)
+    except JsonNumberError as exc:
+        smap = SourceMap(text)
+        line, column = smap.line_column(exc.offset)
+        msg = f"number too large: {exc.message}"
+        at = (line, column, exc.offset, exc.end, exc.pointer)
+        return None, [Diagnostic(NUMBER_TOO_LARGE, ERROR, msg, *at)]
     except JsonSyntaxError as exc:
         smap = SourceMap(text)
         line, column = smap.line_column(exc.offset)
@@ -200,9 +209,10 @@ def loads(text: str, *, path: str | Path | None = None) -> Connector:
 def load(path: str | Path) -> Connector:
     """Read the connector file at ``path``; raises ``ConnectorError`` if it is unusable.
 
-    Unusable means: not UTF-8 (code ``not-utf8``), not JSON (``json-syntax``), or not a
-    connector's shape (``wrong-type``, ``missing-key``, ``unknown-key``), each with the line
-    and column in the file.  ``OSError`` from reading the file is not wrapped.
+    Unusable means: not UTF-8 (code ``not-utf8``), not JSON (``json-syntax``), a number Python
+    cannot hold (``number-too-large``), or not a connector's shape (``wrong-type``,
+    ``missing-key``, ``unknown-key``), each with the line and column in the file.  ``OSError``
+    from reading the file is not wrapped.
     """
     where = Path(path)
     text, problems = _decode(where.read_bytes())

@@ -8,21 +8,34 @@ that ``json.loads`` lets through) and record for every value its span and, for a
 object member, its key's span.  ``SourceMap`` answers "where is ``/grid_actions/0/url``" and
 "where in the file is character 17 of that string", mapping through the string's escapes
 (``\\"``, ``\\n``, ``\\u00e9``, surrogate pairs), and it lists duplicate keys, which
-``json.loads`` silently collapses.  Offsets count code points from 0; lines and columns follow
+``json.loads`` silently collapses.  A number Python cannot hold (an integer longer than
+``sys.get_int_max_str_digits()``, which ``json.loads`` refuses with a bare ``ValueError``, or a
+float beyond the double range, which it turns into infinity) is a ``JsonNumberError`` with the
+JSON pointer of the number.  Offsets count code points from 0; lines and columns follow
 SPEC section 1 (lines split on ``\\n`` only, both from 1).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from json.scanner import NUMBER_RE
 from typing import Any
 
-__all__ = ["JsonSyntaxError", "SourceMap", "Span", "escape_pointer", "parse", "pointer_join"]
+__all__ = [
+    "JsonNumberError",
+    "JsonSyntaxError",
+    "SourceMap",
+    "Span",
+    "escape_pointer",
+    "parse",
+    "pointer_join",
+]
 
 # Real connectors nest four levels deep; a bound keeps the recursive pass (and jsonschema after
 # it) far from the interpreter's recursion limit on hostile input.
@@ -38,6 +51,41 @@ class JsonSyntaxError(ValueError):
         self.message = message
         self.offset = offset
         super().__init__(f"{message} (offset {offset})")
+
+
+class JsonNumberError(JsonSyntaxError):
+    """A valid JSON number no Python value can hold: at ``pointer``, from ``offset`` to ``end``."""
+
+    def __init__(self, message: str, offset: int, end: int, pointer: str) -> None:
+        self.end = end
+        self.pointer = pointer
+        super().__init__(message, offset)
+
+
+class _Unheld:
+    """Stands in for an integer ``json.loads`` cannot convert, until the walker places it."""
+
+
+def _int_or_unheld(digits: str) -> int | _Unheld:
+    try:
+        return int(digits)
+    except ValueError:
+        return _Unheld()
+
+
+def _number_problem(number: re.Match[str]) -> str | None:
+    """Why the JSON number ``number`` (a ``NUMBER_RE`` match) has no Python value, if it has not."""
+    integer, frac, exp = number.groups()
+    if frac is None and exp is None:
+        limit = sys.get_int_max_str_digits()
+        digits = len(integer.lstrip("-"))
+        if limit and digits > limit:
+            return f"an integer of {digits} digits; Python reads at most {limit}"
+        return None
+    if math.isinf(float(number.group())):
+        shown = number.group() if len(number.group()) <= 24 else number.group()[:20] + "..."
+        return f"{shown} is beyond the range of a float (about 1.8e308)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -179,6 +227,9 @@ class _Walker:
                 name = re.match(r"-?\w*", text[i : i + 9])
                 raise JsonSyntaxError(f"{name.group() if name else c} is not valid JSON", i)
             end = number.end()
+            problem = _number_problem(number)
+            if problem is not None:
+                raise JsonNumberError(problem, i, end, pointer)
         self.smap.spans[pointer] = Span(i, end, *(key or (None, None)))
         return end
 
@@ -215,14 +266,26 @@ class _Walker:
             index += 1
 
 
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        # An integer over the digit limit; read again with such integers left unconverted, so
+        # that the walker can say where the first one stands.
+        return json.loads(text, parse_int=_int_or_unheld)
+
+
 def parse(text: str) -> tuple[Any, SourceMap]:
     """Parse ``text`` as strict JSON and return the value with the positions of all its parts.
 
     Raises ``JsonSyntaxError`` with the offset where the standard library stopped (or where
-    nesting passed ``MAX_DEPTH``).  ``NaN``, ``Infinity`` and ``-Infinity`` are refused.
+    nesting passed ``MAX_DEPTH``).  ``NaN``, ``Infinity`` and ``-Infinity`` are refused, and the
+    first number Python cannot hold is a ``JsonNumberError``.
     """
     try:
-        value = json.loads(text)
+        value = _loads(text)
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(exc.msg, exc.pos) from None
     except RecursionError:

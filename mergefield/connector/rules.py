@@ -12,6 +12,7 @@ Codes (severity):
 =========================  ========  =========================================================
 ``not-utf8``               error     the file's bytes are not UTF-8
 ``json-syntax``            error     the file is not JSON; one diagnostic where parsing stopped
+``number-too-large``       error     a number over 4,300 digits or beyond a float's range
 ``wrong-type``             error     a value of the wrong JSON type
 ``missing-key``            error     a required key is absent (placed at its object)
 ``unknown-key``            error     a key the format does not have (placed at the key)
