@@ -27,7 +27,12 @@ SDIST = (HERE / "PKG-INFO").exists()
 # embedsignature puts each compiled function's signature in its docstring and binding makes the
 # functions introspectable, so `inspect.signature`, `help()` and IDEs see the same parameters as
 # in the pure-Python twin.
-DIRECTIVES = {"language_level": "3", "embedsignature": True, "binding": True}
+DIRECTIVES = {
+    "language_level": "3",
+    "embedsignature": True,
+    "embedsignature.format": "python",
+    "binding": True,
+}
 PYX = {"mergefield._fast": "mergefield/_fast.pyx"}
 
 
@@ -40,14 +45,24 @@ def extensions() -> list[Extension]:
     return [Extension(name, [pyx]) for name, pyx in PYX.items()]
 
 
-def cythonize(exts: list[Extension], *, force: bool) -> list[Extension]:
-    """Translate the .pyx sources of ``exts`` to C (Cython is imported only here, at build time)."""
+def cythonize(exts: list[Extension], *, force: bool) -> None:
+    """Translate the .pyx of ``exts`` to C and point them at it (Cython is imported only here).
+
+    The extensions are changed in place: build_ext has already annotated them.
+    """
     from Cython.Build import cythonize as translate
 
-    for ext in exts:  # setuptools swaps .pyx for .c when Cython was missing at setup() time
-        if ext.name in PYX and not SDIST:
-            ext.sources = [PYX[ext.name]]
-    return list(translate(exts, compiler_directives=DIRECTIVES, force=force, quiet=True))
+    ours = [ext for ext in exts if ext.name in PYX]
+    for ext in ours:  # setuptools swaps .pyx for .c when Cython was missing at setup() time
+        ext.sources = [PYX[ext.name]]
+    # The directives live here: a C file older than this file may have been made with others.
+    force = force or any(
+        (HERE / c).exists() and (HERE / c).stat().st_mtime < Path(__file__).stat().st_mtime
+        for c in (pyx.removesuffix(".pyx") + ".c" for pyx in PYX.values())
+    )
+    translated = translate(ours, compiler_directives=DIRECTIVES, force=force, quiet=True)
+    for ext, done in zip(ours, translated, strict=True):
+        ext.sources = done.sources
 
 
 class OptionalBuildExt(build_ext):
@@ -56,7 +71,7 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             if not SDIST:
-                self.extensions = cythonize(self.extensions, force=False)
+                cythonize(self.extensions, force=False)
             super().run()
         except Exception as exc:
             self._fallback(exc)
