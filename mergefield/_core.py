@@ -26,5 +26,6 @@ else:
         from . import _fast_py as core
 
 IMPLEMENTATION: str = "python" if core.__name__.endswith("_fast_py") else "cython"
+"""The core in use: ``"cython"`` (compiled) or ``"python"`` (the pure twin)."""
 
 __all__ = ["IMPLEMENTATION", "NO_EXTENSIONS", "core"]

@@ -332,7 +332,14 @@ class Template:
         return self._render_rows([lead], records)[0]
 
     def render_many(self, leads: Iterable[Records], /, **records: Records) -> list[str]:
-        """One rendered string per lead of ``leads`` (any iterable of mappings), in order."""
+        """One rendered string per lead of ``leads`` (any iterable of mappings), in order.
+
+        Each lead is the ``Lead`` record of one row (pass the leads here, never as ``Lead=``);
+        ``records`` are the other records, fixed for the batch (``User=...``, ``Account=...``),
+        so their tokens are resolved once.  A missing value renders the token's default; in
+        strict mode a missing or invalid value raises `RenderError`.  Both cores return the same
+        list.
+        """
         return self._render_rows(leads, records)
 
     def iter_render(self, leads: Iterable[Records], /, **records: Records) -> Iterator[str]:

@@ -42,10 +42,9 @@ __all__ = [
     "Source",
 ]
 
-#: Lifecycle states a connector can be in on the portal.
 STATUSES = ("Draft", "Published", "In Review", "Live", "Hidden")
+"""Lifecycle states a connector can be in on the portal."""
 
-#: Marketplace categories of the portal and LeadSquared's marketplace; others get a warning.
 CATEGORIES = (
     "SMS",
     "Telephony",
@@ -62,18 +61,19 @@ CATEGORIES = (
     "Documents",
     "Other",
 )
+"""Marketplace categories of the portal and LeadSquared's marketplace; others get a warning."""
 
-#: The four connector events, in the portal's order; also the keys of ``Events``.
 EVENT_NAMES = ("installation", "uninstallation", "enable", "disable")
+"""The four connector events, in the portal's order; also the keys of ``Events``."""
 
-#: Where a lead grid action appears: a row of the grid, the bulk bar, or the list details page.
 AREAS = ("row", "bulk", "list")
+"""Where a lead grid action appears: a row of the grid, the bulk bar, or the list details page."""
 
-#: What a lead grid action does: Call API, Show Popup, Open in New Window.
 ACTION_TYPES = ("call_api", "show_popup", "open_in_new_window")
+"""What a lead grid action does: Call API, Show Popup, Open in New Window."""
 
-#: Apps an action or tab can be shown in.
 SHOW_ON = ("web", "mobile")
+"""Apps an action or tab can be shown in."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""Run the test suite on every CPython the package claims, on both cores (`nox -l` lists them).
+
+`nox -s tests-3.12` installs the package with its `test` extra into a fresh venv (compiling the
+Cython core for that Python, required to build) and runs the whole suite on the compiled core,
+then again with `MERGEFIELD_NO_EXTENSIONS=1` on the pure-Python core.  `nox -s fast-3.12` does
+the same with the `-m "not slow"` subset, which `.ci/run` uses for the Pythons other than its
+main one.  Arguments after `--` go to pytest.  Interpreters are looked up on PATH and, failing
+that, in pyenv's versions folder, so a machine with pyenv needs no shims selected.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+FAST = ["-m", "not slow"]
+
+nox.options.sessions = ["fast"]
+nox.options.reuse_existing_virtualenvs = False
+# Use the interpreters on the machine; never download one.
+nox.options.download_python = "never"
+
+
+def _add_pyenv_to_path() -> None:
+    """Put each pyenv CPython's bin folder on PATH, so "3.10" finds python3.10."""
+    try:
+        root = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return
+    bins = sorted(str(p) for p in Path(root, "versions").glob("3.*/bin") if p.is_dir())
+    # Before the pyenv shims, which answer "command not found" for a version not selected.
+    os.environ["PATH"] = os.pathsep.join([*bins, os.environ.get("PATH", "")])
+
+
+_add_pyenv_to_path()
+
+
+def _run_suite(session: nox.Session, marks: list[str]) -> None:
+    session.install("--quiet", "-e", ".[test]", env={"MERGEFIELD_REQUIRE_EXTENSIONS": "1"})
+    session.run("python", "-c", "import mergefield; assert mergefield.IMPLEMENTATION == 'cython'")
+    args = ["-q", *marks, *session.posargs]
+    session.run("python", "-m", "pytest", *args, env={"MERGEFIELD_REQUIRE_EXTENSIONS": "1"})
+    session.run("python", "-m", "pytest", *args, env={"MERGEFIELD_NO_EXTENSIONS": "1"})
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole suite on both cores."""
+    _run_suite(session, [])
+
+
+@nox.session(python=PYTHONS)
+def fast(session: nox.Session) -> None:
+    """The suite without the tests marked slow, on both cores."""
+    _run_suite(session, FAST)
