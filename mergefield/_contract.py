@@ -11,10 +11,22 @@ and how many complete lines the file had been handed by then.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["STEP_MAX", "STEP_MIN", "Batch", "batch_args", "column_values", "mark_row", "step_arg"]
+__all__ = [
+    "STEP_MAX",
+    "STEP_MIN",
+    "Batch",
+    "batch_args",
+    "column_values",
+    "mark_row",
+    "not_a_column",
+    "resolved_not_str",
+    "rows_iterator",
+    "step_arg",
+]
 
 # The base step ids a core knows (`_fast_py.STEP_*`); -1 means "always ask the policy".
 STEP_MIN = -1
@@ -58,14 +70,29 @@ def _strings(name: str, values: object, *, optional: bool = False) -> tuple[Any,
     return items
 
 
+def rows_iterator(rows: object) -> Iterator[Any]:
+    """An iterator over the leads ``rows``; a str, bytes, mapping or non-iterable is a TypeError
+    (their iteration would give characters, ints or keys, never leads)."""
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+        raise TypeError(
+            f"leads must be an iterable of mappings (a list of dicts), not {_name(rows)}"
+        )
+    return iter(rows)
+
+
+def not_a_column(column: object, name: object) -> TypeError:
+    """The error for a column that is not a sequence of values; ``name`` is its key or index."""
+    return TypeError(
+        f"column {name!r} is a {_name(column)}, not a sequence of values "
+        "(a list, tuple, range, array or Series)"
+    )
+
+
 def column_values(column: object, name: object) -> tuple[Any, ...]:
     """A column as a tuple of its values; a str, bytes, mapping or non-iterable is a TypeError
     naming the column (``name``: its key, or its index in the core)."""
     if isinstance(column, _NOT_A_SEQUENCE) or not isinstance(column, Iterable):
-        raise TypeError(
-            f"column {name!r} is a {_name(column)}, not a sequence of values "
-            "(a list, tuple, range, array or Series)"
-        )
+        raise not_a_column(column, name)
     return tuple(column)
 
 
@@ -106,11 +133,7 @@ def batch_args(
         key_names = _strings("keys", keys)
         if len(key_names) != n:
             raise ValueError("a template with n slots has n keys (or columns)")
-        if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
-            raise TypeError(
-                f"leads must be an iterable of mappings (a list of dicts), not {_name(rows)}"
-            )
-        iterator = iter(rows)
+        iterator = rows_iterator(rows)
     else:
         if isinstance(columns, (str, bytes, Mapping)) or not isinstance(columns, Iterable):
             raise TypeError(f"columns must be a sequence, not {_name(columns)}")
@@ -123,8 +146,8 @@ def batch_args(
             count = operator.index(nrows)  # type: ignore[arg-type]
         except TypeError:
             raise TypeError(f"nrows must be an int, not {_name(nrows)}") from None
-        if count < 0:
-            raise ValueError(f"nrows must be 0 or more, not {count}")
+        if not 0 <= count <= sys.maxsize:
+            raise ValueError(f"nrows must be from 0 to {sys.maxsize}, not {count}")
         cols = tuple(None if c is None else column_values(c, i) for i, c in enumerate(given))
         for i, column in enumerate(cols):
             if column is not None and len(column) < count:
@@ -139,6 +162,11 @@ def batch_args(
     return lits, key_names, cols, step_ids, texts, iterator, count
 
 
+def resolved_not_str(text: object) -> TypeError:
+    """The error for a ``resolve`` callback that returned something other than a str."""
+    return TypeError(f"resolve must return str, not {_name(text)}")
+
+
 def mark_row(exc: BaseException, row: int, written: int | None) -> None:
     """Record on ``exc`` the row it broke (``.row``, from 0) and, for the file writers, the
     complete lines handed to the file before it (``.written``); the policy layer words it."""
@@ -148,4 +176,3 @@ def mark_row(exc: BaseException, row: int, written: int | None) -> None:
             exc.written = written  # type: ignore[attr-defined]
         except (AttributeError, TypeError):  # an exception type that takes no attributes
             pass
-

@@ -26,7 +26,7 @@ from cpython.sequence cimport PySequence_Fast_ITEMS
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
-from mergefield._contract import batch_args, mark_row, step_arg
+from mergefield._contract import batch_args, mark_row, resolved_not_str, step_arg
 
 EXPECT_RESOURCE = 1
 EXPECT_COLON = 2
@@ -813,7 +813,10 @@ cdef inline int _fill_slot(
     if plan.has_missing[i] and (value is None or (type(value) is str and len(<str>value) == 0)):
         _append_piece(buf, &plan.missing[i])
     elif step < 0 or _fast_value(buf, step, value):
-        _append_str(buf, <str?>resolve(i, value, row))
+        text = resolve(i, value, row)
+        if not isinstance(text, str):
+            raise resolved_not_str(text)
+        _append_str(buf, <str>text)
     _append_piece(buf, &plan.literals[i + 1])
     return 0
 
@@ -963,7 +966,7 @@ cdef object _drive(
         literals, keys, columns, steps, missing, rows, nrows, resolve, write, separator,
         columnar, writing,
     )
-    cdef bytes sep = separator if writing else b""
+    cdef bytes sep = bytes(separator) if writing else b""  # a bytes subclass too
     cdef list out = []
     cdef Py_ssize_t done = 0  # complete rows so far: the number of the row being rendered
     cdef Py_ssize_t flushed = 0  # complete lines `write` has taken
@@ -1033,7 +1036,7 @@ cdef object _drive(
         except Exception as exc:
             # As `_fast_py._drive`: a failed `write` took its block; a failed row first hands
             # the file the complete lines before it.
-            row_number = flushed
+            row_number = flushed if writing else done
             if writing and pending:
                 row_number = done
                 try:

@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._contract import batch_args, mark_row, step_arg
+from ._contract import batch_args, mark_row, resolved_not_str, step_arg
 
 __all__ = [
     "EXPECT_CLOSE",
@@ -284,8 +284,7 @@ Plan = tuple[tuple[int, int, Callable[[str], "str | None"], "str | None", str], 
 def _plan(literals: Sequence[str], steps: Sequence[int], missing: Sequence[str | None]) -> Plan:
     # `batch_args` has checked the lengths and the step ids.
     return tuple(
-        (i, step, _str_encoder(step), missing[i], literals[i + 1])
-        for i, step in enumerate(steps)
+        (i, step, _str_encoder(step), missing[i], literals[i + 1]) for i, step in enumerate(steps)
     )
 
 
@@ -306,7 +305,11 @@ def _fill_row(
                 text = _encode_int(step, value)
             else:
                 text = None
-            append(resolve(i, value, row) if text is None else text)
+            if text is None:
+                text = resolve(i, value, row)
+                if not isinstance(text, str):
+                    raise resolved_not_str(text)
+            append(text)
         append(literal)
     return "".join(parts)
 
@@ -441,7 +444,9 @@ def render_columns(
 ) -> list[str]:
     """Like `render_rows` for columnar leads: slot ``i`` reads ``columns[i][row]`` (``None``:
     always missing) and ``resolve`` gets the row number in place of the row."""
-    out = _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"", True, False)
+    out = _drive(
+        literals, (), columns, steps, missing, None, nrows, resolve, None, b"", True, False
+    )
     assert isinstance(out, list)
     return out
 
