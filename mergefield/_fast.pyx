@@ -8,7 +8,7 @@ buffer owned by one call, and each row's string is built from that buffer direct
 module-level mutable state, so templates can render from several threads at once.
 
 Python objects are indexed with Cython's bounds checks on: the core checks its arguments with
-the shared `_contract` and then reads only the tuples that made, through C arrays of their
+the shared `_contract` and then reads only the tuples that made for it, through C arrays of their
 items (`PySequence_Fast_ITEMS`) whose lengths were checked once.  No list or sequence the caller
 can change mid-call (from a value's ``__str__``, or another thread while a write releases the
 GIL) is ever read without a check.
@@ -821,6 +821,8 @@ cdef inline int _fill_slot(
     return 0
 
 
+# Unchecked indexing is scoped to the two functions that index C arrays over the tuples `_drive`
+# owns (lengths checked once per call); every Python object elsewhere keeps its bounds checks.
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef int _fill_row(

@@ -364,18 +364,15 @@ def _drive(
             _fill_row(first, plan, map(itemgetter(number), cells), resolve, number)
             for number in range(count)
         )
-    done = 0  # complete rows so far: the number of the row being rendered
     if not writing:
         out: list[str] = []
-        append = out.append
         try:
-            for line in lines:
-                append(line)
-                done += 1
+            out.extend(lines)
         except Exception as exc:
-            mark_row(exc, done, None)
+            mark_row(exc, len(out), None)  # extend keeps the rows it had: the failing row's number
             raise
         return out
+    done = 0  # complete rows so far: the number of the row being rendered
     assert write is not None
     pending: list[bytes] = []
     size = 0
