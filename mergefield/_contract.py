@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "STEP_MAX",
@@ -50,19 +50,31 @@ def _name(value: object) -> str:
     return type(value).__name__
 
 
+def _is_sequence(value: object) -> TypeGuard[Iterable[Any]]:
+    """Whether ``value`` iterates as a sequence of items: not a str, bytes or mapping.  A list
+    or tuple is answered first: the ABC checks cost more than a single render's own work."""
+    if type(value) is list or type(value) is tuple:
+        return True
+    return not isinstance(value, _NOT_A_SEQUENCE) and isinstance(value, Iterable)
+
+
 def step_arg(step: object) -> int:
     """``step`` as a known base step id, or the TypeError / ValueError both cores raise."""
-    if not isinstance(step, int) or isinstance(step, bool):
+    if type(step) is not int and (not isinstance(step, int) or isinstance(step, bool)):
         raise TypeError(f"a step must be an int, not {_name(step)}")
     if not STEP_MIN <= step <= STEP_MAX:
         raise ValueError(f"unknown base transform {step}")
     return int(step)
 
 
-def _strings(name: str, values: object, *, optional: bool = False) -> tuple[Any, ...]:
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+def _sequence(name: str, values: object) -> tuple[Any, ...]:
+    if not _is_sequence(values):
         raise TypeError(f"{name} must be a sequence, not {_name(values)}")
-    items = tuple(values)
+    return tuple(values)
+
+
+def _strings(name: str, values: object, *, optional: bool = False) -> tuple[Any, ...]:
+    items = _sequence(name, values)
     for i, item in enumerate(items):
         if not isinstance(item, str) and not (optional and item is None):
             expected = "str or None" if optional else "str"
@@ -73,7 +85,7 @@ def _strings(name: str, values: object, *, optional: bool = False) -> tuple[Any,
 def rows_iterator(rows: object) -> Iterator[Any]:
     """An iterator over the leads ``rows``; a str, bytes, mapping or non-iterable is a TypeError
     (their iteration would give characters, ints or keys, never leads)."""
-    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+    if not _is_sequence(rows):
         raise TypeError(
             f"leads must be an iterable of mappings (a list of dicts), not {_name(rows)}"
         )
@@ -91,7 +103,7 @@ def not_a_column(column: object, name: object) -> TypeError:
 def column_values(column: object, name: object) -> tuple[Any, ...]:
     """A column as a tuple of its values; a str, bytes, mapping or non-iterable is a TypeError
     naming the column (``name``: its key, or its index in the core)."""
-    if isinstance(column, _NOT_A_SEQUENCE) or not isinstance(column, Iterable):
+    if not _is_sequence(column):
         raise not_a_column(column, name)
     return tuple(column)
 
@@ -116,9 +128,7 @@ def batch_args(
     ``nrows``.  Only the file writers (``writing``) read ``write`` and ``separator``.
     """
     lits: tuple[str, ...] = _strings("literals", literals)
-    if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Iterable):
-        raise TypeError(f"steps must be a sequence, not {_name(steps)}")
-    step_ids = tuple(step_arg(step) for step in steps)
+    step_ids = tuple([step_arg(step) for step in _sequence("steps", steps)])
     texts: tuple[str | None, ...] = _strings("missing", missing, optional=True)
     n = len(step_ids)
     if len(lits) != n + 1:
@@ -135,9 +145,7 @@ def batch_args(
             raise ValueError("a template with n slots has n keys (or columns)")
         iterator = rows_iterator(rows)
     else:
-        if isinstance(columns, (str, bytes, Mapping)) or not isinstance(columns, Iterable):
-            raise TypeError(f"columns must be a sequence, not {_name(columns)}")
-        given = tuple(columns)
+        given = _sequence("columns", columns)
         if len(given) != n:
             raise ValueError("a template with n slots has n keys (or columns)")
         if isinstance(nrows, bool):
