@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, cdivision=True
 """Compiled core of mergefield: tokenizing and bulk substitution.
 
 The twin of `_fast_py.py`, with the same names and the same control flow; see that file's
@@ -6,7 +6,15 @@ docstring for the contract.  Only the loops over characters live here: messages,
 value typing and options stay in Python.  Encoding is table-driven into a growable code-point
 buffer owned by one call, and each row's string is built from that buffer directly; there is no
 module-level mutable state, so templates can render from several threads at once.
+
+Python objects are indexed with Cython's bounds checks on: the core checks its arguments with
+the shared `_contract` and then reads only the tuples that made for it, through C arrays of their
+items (`PySequence_Fast_ITEMS`) whose lengths were checked once.  No list or sequence the caller
+can change mid-call (from a value's ``__str__``, or another thread while a write releases the
+GIL) is ever read without a check.
 """
+
+cimport cython
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -14,9 +22,11 @@ from cpython.unicode cimport PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
 from cpython.dict cimport PyDict_GetItemWithError
-from cpython.list cimport PyList_GET_ITEM
+from cpython.sequence cimport PySequence_Fast_ITEMS
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
+
+from mergefield._contract import batch_args, mark_row, resolved_not_str, step_arg
 
 EXPECT_RESOURCE = 1
 EXPECT_COLON = 2
@@ -662,13 +672,16 @@ cdef int _int_into(Buf* buf, int step, object value) except -1:
     return 0
 
 
-def encode_fast(int step, value):
+def encode_fast(step, value):
     """Encode a plain str (or an exact int) by one base step; ``None`` when the policy must
     decide (a lone surrogate, an int beyond 64 bits, text in a JSON number slot)."""
+    cdef int code = step_arg(step)
     cdef Buf buf
+    if code < 0:
+        return None
     _buf_init(&buf)
     try:
-        if _fast_value(&buf, step, value):
+        if _fast_value(&buf, code, value):
             return None
         return _buf_str(&buf)
     finally:
@@ -750,7 +763,8 @@ cdef Py_ssize_t _set_piece(Piece* piece, str text, unsigned char* block) noexcep
     return piece.length + 8
 
 
-cdef int _plan(Plan* plan, list steps, list literals, list missing) except -1:
+cdef int _plan(Plan* plan, tuple steps, tuple literals, tuple missing) except -1:
+    # `batch_args` has checked the lengths, the step ids and that every text is a str.
     cdef Py_ssize_t i, used = 0, size = 0
     plan.n = len(steps)
     plan.steps = NULL
@@ -758,10 +772,6 @@ cdef int _plan(Plan* plan, list steps, list literals, list missing) except -1:
     plan.missing = NULL
     plan.literals = NULL
     plan.block = NULL
-    if len(literals) != plan.n + 1:
-        raise ValueError("a template with n slots has n + 1 literals")
-    if len(missing) != plan.n:
-        raise ValueError("a template with n slots has n missing-value texts")
     for i in range(plan.n + 1):
         size += _padded(<str?>literals[i])
     for i in range(plan.n):
@@ -813,19 +823,29 @@ cdef inline int _fill_slot(
     if plan.has_missing[i] and (value is None or (type(value) is str and len(<str>value) == 0)):
         _append_piece(buf, &plan.missing[i])
     elif step < 0 or _fast_value(buf, step, value):
-        _append_str(buf, <str?>resolve(i, value, row))
+        text = resolve(i, value, row)
+        if not isinstance(text, str):
+            raise resolved_not_str(text)
+        _append_str(buf, <str>text)
     _append_piece(buf, &plan.literals[i + 1])
     return 0
 
 
+# Unchecked indexing is scoped to the two functions that index C arrays over the tuples `_drive`
+# owns (lengths checked once per call); every Python object elsewhere keeps its bounds checks.
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef int _fill_row(
-    Buf* buf, list keys, Plan* plan, object get, list columns, Py_ssize_t index, object resolve,
-    object row,
+    Buf* buf, PyObject** keys, Plan* plan, object get, PyObject*** columns, Py_ssize_t index,
+    object resolve, object row,
 ) except -1:
-    """One rendered row into ``buf``: values from ``get(keys[i])``, or ``columns[i][index]``."""
+    """One rendered row into ``buf``: values from ``get(keys[i])``, or ``columns[i][index]``.
+
+    ``keys`` and ``columns`` are C arrays over the items of tuples `_drive` owns, ``plan.n``
+    long (a column: at least ``index + 1``; NULL: always missing), checked once per call."""
     cdef Py_ssize_t i
     cdef PyObject* found
-    cdef object column
+    cdef PyObject** column
     cdef bint is_dict = type(row) is dict
     _buf_reset(buf)
     _append_piece(buf, &plan.literals[0])
@@ -835,16 +855,16 @@ cdef int _fill_row(
             # reference would write to every value's memory, and on a large lead list those
             # writes (cache lines to write back) cost more than the reads.  Only C runs while
             # the value is borrowed; `resolve` gets it in its own argument tuple.
-            found = PyDict_GetItemWithError(row, keys[i])
+            found = PyDict_GetItemWithError(row, <object>keys[i])
             if found == NULL:
                 found = <PyObject*>None
             _fill_slot(buf, plan, i, <object>found, resolve, row)
-        elif columns is None:
-            _fill_slot(buf, plan, i, get(keys[i]), resolve, row)
+        elif columns == NULL:
+            _fill_slot(buf, plan, i, get(<object>keys[i]), resolve, row)
         else:
             column = columns[i]
             _fill_slot(
-                buf, plan, i, None if column is None else column[index], resolve, row
+                buf, plan, i, None if column == NULL else <object>column[index], resolve, row
             )
     return 0
 
@@ -866,14 +886,15 @@ cdef enum:
     _PREFETCH_ROWS = 8
 
 
-cdef inline void _prefetch_row(list columns, Py_ssize_t row) noexcept:
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void _prefetch_row(PyObject*** columns, Py_ssize_t n, Py_ssize_t row) noexcept:
+    # The caller checked that ``row`` is below every column's length.
     cdef Py_ssize_t i
-    cdef object column
     cdef PyObject* value
-    for i in range(len(columns)):
-        column = columns[i]
-        if type(column) is list and row < len(<list>column):
-            value = PyList_GET_ITEM(column, row)
+    for i in range(n):
+        if columns[i] != NULL:
+            value = columns[i][row]
             MF_PREFETCH(value)
             MF_PREFETCH(<char*>value + 64)
 
@@ -935,39 +956,37 @@ cdef int _utf8_line(Bytes* out, Buf* buf, bytes separator) except -1:
     return 0
 
 
-cdef int _flush(Bytes* out, object write) except -1:
-    if out.length:
-        write(PyBytes_FromStringAndSize(out.data, out.length))
-        out.length = 0
-    return 0
-
-
-cdef int _emit(Buf* buf, list out, Bytes* sink, object write, bytes separator) except -1:
-    """Hand the finished row on: into ``out`` as a str, or UTF-8 into ``sink``, flushed to
-    ``write`` in blocks."""
-    if write is None:
-        out.append(_buf_str(buf))
-        return 0
-    _utf8_line(sink, buf, separator)
-    if sink.length >= C_FLUSH_BYTES:
-        _flush(sink, write)
-    return 0
+cdef bytes _take(Bytes* out):
+    """The lines gathered in ``out`` as one block, leaving it empty."""
+    cdef bytes block = PyBytes_FromStringAndSize(out.data, out.length)
+    out.length = 0
+    return block
 
 
 cdef object _drive(
-    literals, keys, columns, steps, missing, rows, Py_ssize_t nrows, resolve, write,
-    bytes separator,
+    literals, keys, columns, steps, missing, rows, nrows, resolve, write, separator,
+    bint columnar, bint writing,
 ):
-    """The one loop behind the four entry points.  Leads are the mappings of ``rows``
-    (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
-    when ``write`` is given, the number of rows written."""
-    cdef list lits = list(literals)
-    cdef list key_list = list(keys)
-    cdef list cols = None if columns is None else list(columns)
-    cdef list missing_texts = list(missing)  # the plan points into these strs
+    """The one loop behind the four entry points.  Leads are the mappings of ``rows``, or row
+    numbers into ``columns`` (``columnar``); the result is a list of str, or, when ``writing``,
+    the number of rows written.  An error in a row first hands ``write`` every complete line
+    before it, then leaves marked (`mark_row`); see `_fast_py._drive`."""
+    cdef tuple lits, key_names, step_ids, texts
+    cdef object cols, iterator
+    cdef Py_ssize_t count
+    lits, key_names, cols, step_ids, texts, iterator, count = batch_args(
+        literals, keys, columns, steps, missing, rows, nrows, resolve, write, separator,
+        columnar, writing,
+    )
+    cdef bytes sep = bytes(separator) if writing else b""  # a bytes subclass too
     cdef list out = []
-    cdef Py_ssize_t number = -1
-    cdef Py_ssize_t i
+    cdef Py_ssize_t done = 0  # complete rows so far: the number of the row being rendered
+    cdef Py_ssize_t flushed = 0  # complete lines `write` has taken
+    cdef Py_ssize_t pending = 0  # complete lines in `sink`, not yet handed to `write`
+    cdef Py_ssize_t i, row_number
+    cdef PyObject** key_items = PySequence_Fast_ITEMS(key_names)
+    cdef PyObject*** column_items = NULL
+    cdef object block
     cdef Buf buf
     cdef Bytes sink
     cdef Plan plan
@@ -975,54 +994,95 @@ cdef object _drive(
     sink.data = NULL
     sink.length = 0
     sink.capacity = 0
-    _plan(&plan, list(steps), lits, missing_texts)
+    _plan(&plan, step_ids, lits, texts)
     try:
-        if len(key_list if cols is None else cols) != plan.n:
-            raise ValueError("a template with n slots has n keys (or columns)")
-        if cols is not None:
+        if columnar:
+            column_items = <PyObject***>PyMem_Malloc((plan.n + 1) * sizeof(PyObject**))
+            if column_items == NULL:
+                raise MemoryError()
             for i in range(plan.n):
-                # Rows are read without bounds checks, so a short column must be refused first.
-                if cols[i] is not None and len(cols[i]) < nrows:
-                    raise ValueError(f"column {i} has {len(cols[i])} values for {nrows} rows")
-        if cols is None:
-            for row in rows:
-                number += 1
-                _fill_row(
-                    &buf, key_list, &plan, None if type(row) is dict else _getter(row, number),
-                    None, number, resolve, row,
-                )
-                _emit(&buf, out, &sink, write, separator)
-        else:
-            for number in range(nrows):
-                if number + _PREFETCH_ROWS < nrows:
-                    _prefetch_row(cols, number + _PREFETCH_ROWS)
-                _fill_row(&buf, key_list, &plan, None, cols, number, resolve, number)
-                _emit(&buf, out, &sink, write, separator)
-            number = nrows - 1
-        if write is not None:
-            _flush(&sink, write)
+                column = (<tuple>cols)[i]
+                column_items[i] = NULL if column is None else PySequence_Fast_ITEMS(column)
+        try:
+            if not columnar:
+                for row in iterator:
+                    _fill_row(
+                        &buf, key_items, &plan, None if type(row) is dict else _getter(row, done),
+                        NULL, done, resolve, row,
+                    )
+                    if writing:
+                        _utf8_line(&sink, &buf, sep)
+                        pending += 1
+                        done += 1
+                        if sink.length >= C_FLUSH_BYTES:
+                            block = _take(&sink)
+                            pending = 0
+                            write(block)
+                            flushed = done
+                    else:
+                        out.append(_buf_str(&buf))
+                        done += 1
+            else:
+                for row_number in range(count):
+                    if row_number + _PREFETCH_ROWS < count:
+                        _prefetch_row(column_items, plan.n, row_number + _PREFETCH_ROWS)
+                    _fill_row(&buf, key_items, &plan, None, column_items, row_number, resolve,
+                              row_number)
+                    if writing:
+                        _utf8_line(&sink, &buf, sep)
+                        pending += 1
+                        done += 1
+                        if sink.length >= C_FLUSH_BYTES:
+                            block = _take(&sink)
+                            pending = 0
+                            write(block)
+                            flushed = done
+                    else:
+                        out.append(_buf_str(&buf))
+                        done += 1
+            if writing and sink.length:
+                block = _take(&sink)
+                pending = 0
+                write(block)
+                flushed = done
+        except Exception as exc:
+            # As `_fast_py._drive`: a failed `write` took its block; a failed row first hands
+            # the file the complete lines before it.
+            row_number = flushed if writing else done
+            if writing and pending:
+                row_number = done
+                try:
+                    write(_take(&sink))
+                    flushed = done
+                except Exception:
+                    pass
+            mark_row(exc, row_number, flushed if writing else None)
+            raise
     finally:
         PyMem_Free(buf.data)
         PyMem_Free(sink.data)
+        PyMem_Free(column_items)
         _plan_free(&plan)
-    return out if write is None else number + 1
+    return done if writing else out
 
 
 def render_rows(literals, keys, steps, missing, rows, resolve):
     """Substitute each row's values between ``literals``; see `_fast_py.render_rows`."""
-    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"")
+    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"", False, False)
 
 
-def render_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve):
+def render_columns(literals, columns, steps, missing, nrows, resolve):
     """Columnar `render_rows`; see `_fast_py.render_columns`."""
-    return _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"")
+    return _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"", True, False)
 
 
-def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separator):
+def write_rows(literals, keys, steps, missing, rows, resolve, write, separator):
     """`render_rows` straight to ``write`` as UTF-8 blocks; see `_fast_py.write_rows`."""
-    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, write, separator)
+    return _drive(literals, keys, None, steps, missing, rows, 0, resolve, write, separator, False, True)
 
 
-def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, write, bytes separator):
+def write_columns(literals, columns, steps, missing, nrows, resolve, write, separator):
     """`render_columns` straight to ``write``; see `_fast_py.write_columns`."""
-    return _drive(literals, (), columns, steps, missing, None, nrows, resolve, write, separator)
+    return _drive(
+        literals, (), columns, steps, missing, None, nrows, resolve, write, separator, True, True
+    )

@@ -22,6 +22,8 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ._contract import batch_args, mark_row, resolved_not_str, step_arg
+
 __all__ = [
     "EXPECT_CLOSE",
     "EXPECT_COLON",
@@ -260,14 +262,8 @@ _STR_ENCODERS: tuple[Callable[[str], str | None], ...] = (
 
 
 def _str_encoder(step: int) -> Callable[[str], str | None]:
-    """The encoder of ``step``; one that raises, as the compiled core does, for an unknown one."""
-    if 0 <= step < len(_STR_ENCODERS):
-        return _STR_ENCODERS[step]
-
-    def unknown(value: str) -> str | None:
-        raise ValueError(f"unknown base transform {step}")
-
-    return unknown
+    """The encoder of a known ``step`` (`step_arg` checked it); -1 declines every value."""
+    return _STR_ENCODERS[step] if step >= 0 else _decline
 
 
 def _encode_int(step: int, value: int) -> str | None:
@@ -284,6 +280,8 @@ def encode_fast(step: int, value: object) -> str | None:
 
     Digits and ``-`` are safe in every step, so an int needs no encoding beyond quoting.
     """
+    if step_arg(step) < 0:
+        return None
     if value.__class__ is str:
         return _str_encoder(step)(value) if value else None
     if value.__class__ is int:
@@ -297,13 +295,9 @@ Plan = tuple[tuple[int, int, Callable[[str], "str | None"], "str | None", str], 
 
 
 def _plan(literals: Sequence[str], steps: Sequence[int], missing: Sequence[str | None]) -> Plan:
-    if len(literals) != len(steps) + 1:
-        raise ValueError("a template with n slots has n + 1 literals")
-    if len(missing) != len(steps):
-        raise ValueError("a template with n slots has n missing-value texts")
+    # `batch_args` has checked the lengths and the step ids.
     return tuple(
-        (i, step, _str_encoder(step) if step >= 0 else _decline, missing[i], literals[i + 1])
-        for i, step in enumerate(steps)
+        (i, step, _str_encoder(step), missing[i], literals[i + 1]) for i, step in enumerate(steps)
     )
 
 
@@ -324,7 +318,11 @@ def _fill_row(
                 text = _encode_int(step, value)
             else:
                 text = None
-            append(resolve(i, value, row) if text is None else text)
+            if text is None:
+                text = resolve(i, value, row)
+                if not isinstance(text, str):
+                    raise resolved_not_str(text)
+            append(text)
         append(literal)
     return "".join(parts)
 
@@ -353,47 +351,76 @@ def _drive(
     resolve: Resolve,
     write: Callable[[bytes], object] | None,
     separator: bytes,
+    columnar: bool,
+    writing: bool,
 ) -> list[str] | int:
-    """The one loop behind the four entry points.  Leads are the mappings of ``rows``
-    (``columns`` is None) or row numbers into ``columns``; the result is a list of str, or,
-    when ``write`` is given, the number of rows written (UTF-8 lines handed on in blocks)."""
-    plan = _plan(literals, steps, missing)
-    if len(keys if columns is None else columns) != len(steps):
-        raise ValueError("a template with n slots has n keys (or columns)")
-    for i, column in enumerate(columns or ()):
-        if column is not None and len(column) < nrows:
-            raise ValueError(f"column {i} has {len(column)} values for {nrows} rows")
-    first = literals[0]
-    out: list[str] = []
-    pending: list[bytes] = []
-    size = 0
-    if columns is None:
-        lines: Iterable[str] = (
-            _fill_row(first, plan, map(_getter(row, number), keys), resolve, row)
-            for number, row in enumerate(rows or ())
+    """The one loop behind the four entry points.  Leads are the mappings of ``rows``, or row
+    numbers into ``columns`` (``columnar``); the result is a list of str, or, when ``writing``,
+    the number of rows written (UTF-8 lines handed to ``write`` in blocks).  An error in a row
+    first hands ``write`` every complete line before it, then leaves marked (`mark_row`)."""
+    lits, key_names, cols, step_ids, texts, iterator, count = batch_args(
+        literals, keys, columns, steps, missing, rows, nrows, resolve, write, separator,
+        columnar, writing,
+    )  # fmt: skip
+    plan = _plan(lits, step_ids, texts)
+    first = lits[0]
+    lines: Iterable[str]
+    if cols is None:
+        assert iterator is not None
+        lines = (
+            _fill_row(first, plan, map(_getter(row, number), key_names), resolve, row)
+            for number, row in enumerate(iterator)
         )
     else:
-        cells = [_ABSENT if column is None else column for column in columns]
+        cells = [_ABSENT if column is None else column for column in cols]
         lines = (
             _fill_row(first, plan, map(itemgetter(number), cells), resolve, number)
-            for number in range(nrows)
+            for number in range(count)
         )
-    if write is None:
-        out.extend(lines)
+    if not writing:
+        out: list[str] = []
+        try:
+            out.extend(lines)
+        except Exception as exc:
+            mark_row(exc, len(out), None)  # extend keeps the rows it had: the failing row's number
+            raise
         return out
-    count = 0
-    for line in lines:
-        count += 1
-        data = line.encode("utf-8") + separator
-        pending.append(data)
-        size += len(data)
-        if size >= FLUSH_BYTES:
-            write(b"".join(pending))
+    done = 0  # complete rows so far: the number of the row being rendered
+    assert write is not None
+    pending: list[bytes] = []
+    size = 0
+    flushed = 0  # complete lines `write` has taken
+    try:
+        for line in lines:
+            data = line.encode("utf-8") + separator
+            pending.append(data)
+            size += len(data)
+            done += 1
+            if size >= FLUSH_BYTES:
+                block = b"".join(pending)
+                pending.clear()
+                size = 0
+                write(block)
+                flushed = done
+        if pending:
+            block = b"".join(pending)
             pending.clear()
-            size = 0
-    if pending:
-        write(b"".join(pending))
-    return count
+            write(block)
+            flushed = done
+    except Exception as exc:
+        # A failed `write` took its block (pending is empty): the row is the first line the file
+        # may lack.  A failed row: the lines before it go to the file first.
+        row = flushed
+        if pending:
+            row = done
+            try:
+                write(b"".join(pending))
+                flushed = done
+            except Exception:
+                pass  # the row's own error says more; `.written` counts what the file took
+        mark_row(exc, row, flushed)
+        raise
+    return done
 
 
 def render_rows(
@@ -412,7 +439,7 @@ def render_rows(
     Everything else goes to ``resolve(i, value, row)``, the Python policy, whose result is
     inserted as is.
     """
-    out = _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"")
+    out = _drive(literals, keys, None, steps, missing, rows, 0, resolve, None, b"", False, False)
     assert isinstance(out, list)
     return out
 
@@ -427,7 +454,9 @@ def render_columns(
 ) -> list[str]:
     """Like `render_rows` for columnar leads: slot ``i`` reads ``columns[i][row]`` (``None``:
     always missing) and ``resolve`` gets the row number in place of the row."""
-    out = _drive(literals, (), columns, steps, missing, None, nrows, resolve, None, b"")
+    out = _drive(
+        literals, (), columns, steps, missing, None, nrows, resolve, None, b"", True, False
+    )
     assert isinstance(out, list)
     return out
 
@@ -444,7 +473,9 @@ def write_rows(
 ) -> int:
     """Like `render_rows`, but hand UTF-8 lines, each followed by ``separator``, to ``write``
     in blocks; return the number of rows."""
-    count = _drive(literals, keys, None, steps, missing, rows, 0, resolve, write, separator)
+    count = _drive(
+        literals, keys, None, steps, missing, rows, 0, resolve, write, separator, False, True
+    )
     assert isinstance(count, int)
     return count
 
@@ -460,7 +491,9 @@ def write_columns(
     separator: bytes,
 ) -> int:
     """`render_columns` written to ``write`` as `write_rows` does; return the number of rows."""
-    count = _drive(literals, (), columns, steps, missing, None, nrows, resolve, write, separator)
+    count = _drive(
+        literals, (), columns, steps, missing, None, nrows, resolve, write, separator, True, True
+    )
     assert isinstance(count, int)
     return count
 

@@ -151,6 +151,8 @@ def check(
     catalog is allowed); ``kind`` is one of `KINDS`; ``catalog`` defaults to
     `DEFAULT_CATALOG`.  An unknown context or kind raises ValueError.
     """
+    if isinstance(source, str):
+        source = str.__str__(source)  # a str subclass is checked as its text, on both cores
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     if catalog is None:

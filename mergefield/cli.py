@@ -30,7 +30,7 @@ from mergefield import IMPLEMENTATION, __version__
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, CatalogError
 from mergefield.checker import check
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
-from mergefield.errors import LineIndex, RenderError, TemplateError
+from mergefield.errors import LineIndex, MergefieldError, RenderError, TemplateError
 from mergefield.leads import FORMATS, LeadRow, format_from_name, read_leads, sniff_format
 from mergefield.template import KINDS, Template, compile
 from mergefield.values import is_missing
@@ -585,6 +585,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
         # Strict output must not be 10,000 lines with a misspelt field left empty.
         return EXIT_PROBLEMS
 
+    try:
+        template.render_many([], **records)  # a --record that names no resource: say so now
+    except TypeError as exc:
+        _fail(f"--record: {exc}")
+    except MergefieldError:
+        pass  # a fixed record's bad value: every lead reports it
     binary, fmt = _open_leads(args.leads, args.leads_format)
     leads_name = "<stdin>" if args.leads == "-" else args.leads
     out: IO[str]

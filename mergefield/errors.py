@@ -171,17 +171,47 @@ class TemplateCompileError(TemplateError):
 
 
 class RenderError(MergefieldError, ValueError):
-    """A value that strict mode refuses while rendering; names the token and the record field."""
+    """A value that strict mode refuses while rendering; names the token and the record field.
 
-    def __init__(self, message: str, *, resource: str, field: str, start: int) -> None:
+    From the bulk methods it also says which lead failed: ``row`` is its number from 0 in the
+    leads given, and for the file writers ``written`` the number of complete lines the file
+    holds (every line before the failing lead); both are None when they do not apply.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str,
+        field: str,
+        start: int,
+        row: int | None = None,
+        written: int | None = None,
+    ) -> None:
         self.message = message
         self.resource = resource
         self.field = field
         self.start = start
+        self.row = row
+        self.written = written
         super().__init__(message)
 
+    @staticmethod
+    def where(row: int, written: int | None) -> str:
+        """How a bulk error names its lead: ``lead 3`` (and ``, 3 lines written``)."""
+        lines = "" if written is None else f", {written} line{'' if written == 1 else 's'} written"
+        return f"lead {row}{lines}"
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        return f"{self.where(self.row, self.written)}: {self.message}"
+
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_render_error, (self.message, self.resource, self.field, self.start))
+        return (
+            _rebuild_render_error,
+            (self.message, self.resource, self.field, self.start, self.row, self.written),
+        )
 
 
 def _rebuild_template_error(
@@ -190,5 +220,14 @@ def _rebuild_template_error(
     return cls(message, source, offset, end, code=code)
 
 
-def _rebuild_render_error(message: str, resource: str, field: str, start: int) -> RenderError:
-    return RenderError(message, resource=resource, field=field, start=start)
+def _rebuild_render_error(
+    message: str,
+    resource: str,
+    field: str,
+    start: int,
+    row: int | None = None,
+    written: int | None = None,
+) -> RenderError:
+    return RenderError(
+        message, resource=resource, field=field, start=start, row=row, written=written
+    )

@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
+from ._contract import column_values, not_a_column, rows_iterator
 from ._fast_py import STEP_JSON_NUMBER, STEP_JSON_QUOTED
 from .catalog import DEFAULT_CATALOG, Catalog
+from .catalog._catalog import _closest
 from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
 from .errors import RenderError
 from .positions import classify
@@ -237,6 +239,9 @@ class Template:
     ) -> None:
         if not isinstance(source, str):
             raise TypeError(f"a template source must be str, not {type(source).__name__}")
+        # A str subclass (a `PreEncoded`, a str Enum) is compiled as its plain text, on both
+        # cores alike; `str.__str__` ignores an overridden `__str__`.
+        source = str.__str__(source)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
         if mode not in MODES:
@@ -296,10 +301,38 @@ class Template:
             f"<Template {short!r} kind={self.kind!r} context={self.context!r} mode={self.mode!r}>"
         )
 
-    def _batch(self, records: Mapping[str, Records]) -> _Batch:
+    def _check_records(self, records: Mapping[str, Records], method: str) -> None:
+        """Refuse a record named after no resource: a misspelt ``Usr=`` would render nothing.
+
+        Known are the resources of the catalog, those the context allows (with the catalog's
+        grants) and those the template's own tokens name.
+        """
+        catalog = self.catalog
+        known: set[str] | None = None
+        for name in records:
+            if name in catalog.resources():
+                continue
+            if known is None:
+                known = set(catalog.resources()) | set(catalog.allowed_resources(self.context))
+                known.update(ref.resource for ref in self.fields)
+            if name in known:
+                continue
+            close = _closest(name, sorted(known))
+            hint = (
+                f"did you mean {close}=?"
+                if close
+                else f"expected one of {', '.join(sorted(known))}"
+            )
+            raise TypeError(
+                f"{method}() got the record {name}=, which names no resource of this template's "
+                f"catalog or context; {hint}"
+            )
+
+    def _batch(self, records: Mapping[str, Records], method: str) -> _Batch:
         """Fold the tokens of the fixed records into the literals; keep the row slots."""
         if ROW_RESOURCE in records:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
+        self._check_records(records, method)
         literals = [self._literals[0]]
         row_slots: list[_Slot] = []
         for slot, literal in zip(self._slots, self._literals[1:], strict=True):
@@ -317,19 +350,30 @@ class Template:
             [s.missing for s in row_slots],
         )
 
-    def _render_rows(self, leads: Iterable[Records], records: Mapping[str, Records]) -> list[str]:
-        b = self._batch(records)
-        return _core.core.render_rows(
-            b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
-        )
+    def _render_rows(
+        self,
+        leads: Iterable[Records],
+        records: Mapping[str, Records],
+        method: str,
+        first: int | None,
+    ) -> list[str]:
+        b = self._batch(records, method)
+        try:
+            return _core.core.render_rows(
+                b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
+            )
+        except Exception as exc:
+            _locate(exc, first)
+            raise
 
     def render(self, **records: Records) -> str:
         """Render once: ``render(Lead={...}, User={...}, Account={...})``.
 
-        A resource that is not given, or given as ``None``, has every value missing.
+        A resource that is not given, or given as ``None``, has every value missing; a keyword
+        that names no resource of the catalog or context is a TypeError.
         """
         lead = records.pop(ROW_RESOURCE, None)
-        return self._render_rows([lead], records)[0]
+        return self._render_rows([lead], records, "render", None)[0]
 
     def render_many(self, leads: Iterable[Records], /, **records: Records) -> list[str]:
         """One rendered string per lead of ``leads`` (any iterable of mappings), in order.
@@ -338,15 +382,18 @@ class Template:
         ``records`` are the other records, fixed for the batch (``User=...``, ``Account=...``),
         so their tokens are resolved once.  A missing value renders the token's default; in
         strict mode a missing or invalid value raises `RenderError`.  Both cores return the same
-        list.
+        list; a failing lead's error carries its ``row``.
         """
-        return self._render_rows(leads, records)
+        return self._render_rows(leads, records, "render_many", 0)
 
     def iter_render(self, leads: Iterable[Records], /, **records: Records) -> Iterator[str]:
         """Like `render_many`, but yields lazily; memory does not grow with the number of leads."""
-        iterator = iter(leads)
+        self._batch(records, "iter_render")  # refuse bad records before the first lead
+        iterator = rows_iterator(leads)
+        first = 0
         while chunk := list(itertools.islice(iterator, _CHUNK)):
-            yield from self._render_rows(chunk, records)
+            yield from self._render_rows(chunk, records, "iter_render", first)
+            first += len(chunk)
 
     def render_columns(
         self, columns: Mapping[str, Sequence[Any]], /, **records: Records
@@ -354,14 +401,21 @@ class Template:
         """One rendered string per lead from columnar leads: record key -> equal-length sequence.
 
         Use it with data read by columns (a data frame's ``{name: series}``, a columnar file):
-        100,000 row dicts cost far more memory than a few lists.  Lists, tuples, NumPy arrays,
-        pandas Series and Arrow arrays work; NaN, None and ``pandas.NA`` count as missing.  A
-        key absent from ``columns`` is missing on every row.
+        100,000 row dicts cost far more memory than a few lists.  Lists, tuples, ranges,
+        ``array.array``, NumPy arrays, pandas Series and Arrow arrays work, read by position
+        (never by a Series' index labels); a str, bytes or mapping is a TypeError naming the
+        column.  NaN, None and ``pandas.NA`` count as missing.  A key absent from ``columns`` is
+        missing on every row.
         """
-        b = self._batch(records)
-        lists, nrows = _columns_for(b.slots, columns)
-        resolve = _column_resolver(b.slots, columns)
-        return _core.core.render_columns(b.literals, lists, b.steps, b.missing, nrows, resolve)
+        b = self._batch(records, "render_columns")
+        values, nrows = _columns_for(columns)
+        lists = [values.get(slot.key) for slot in b.slots]
+        resolve = _column_resolver(b.slots, values)
+        try:
+            return _core.core.render_columns(b.literals, lists, b.steps, b.missing, nrows, resolve)
+        except Exception as exc:
+            _locate(exc, 0)
+            raise
 
     def write_many(
         self,
@@ -377,20 +431,25 @@ class Template:
         No ``str`` is kept per lead and memory does not grow with the number of leads.  Each line
         is followed by ``separator``.  A rendered line that holds ``separator`` (possible in the
         ``text`` and ``html`` kinds) is written as it is; choose another separator or the JSON
-        Lines output of the command line when that matters.
+        Lines output of the command line when that matters.  An error in a lead leaves the file
+        holding every line before it, and says how many (``.row``, ``.written``).
         """
-        b = self._batch(records)
+        b = self._batch(records, "write_many")
         resolve = _row_resolver(b.slots)
-        return _core.core.write_rows(
-            b.literals,
-            b.keys,
-            b.steps,
-            b.missing,
-            leads,
-            resolve,
-            _write_all(file),
-            bytes(separator),
-        )
+        try:
+            return _core.core.write_rows(
+                b.literals,
+                b.keys,
+                b.steps,
+                b.missing,
+                leads,
+                resolve,
+                _write_all(file),
+                bytes(separator),
+            )
+        except Exception as exc:
+            _locate(exc, 0)
+            raise
 
     def write_columns(
         self,
@@ -402,23 +461,47 @@ class Template:
         **records: Records,
     ) -> int:
         """`render_columns` written into ``file`` as `write_many` does; return the count."""
-        b = self._batch(records)
-        lists, nrows = _columns_for(b.slots, columns)
-        resolve = _column_resolver(b.slots, columns)
-        return _core.core.write_columns(
-            b.literals,
-            lists,
-            b.steps,
-            b.missing,
-            nrows,
-            resolve,
-            _write_all(file),
-            bytes(separator),
-        )
+        b = self._batch(records, "write_columns")
+        values, nrows = _columns_for(columns)
+        lists = [values.get(slot.key) for slot in b.slots]
+        resolve = _column_resolver(b.slots, values)
+        try:
+            return _core.core.write_columns(
+                b.literals,
+                lists,
+                b.steps,
+                b.missing,
+                nrows,
+                resolve,
+                _write_all(file),
+                bytes(separator),
+            )
+        except Exception as exc:
+            _locate(exc, 0)
+            raise
+
+
+def _locate(exc: Exception, first: int | None) -> None:
+    """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
+    the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
+    A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
+    row = getattr(exc, "row", None)
+    if not isinstance(row, int) or isinstance(row, bool):
+        return
+    if first is None:
+        exc.row = exc.written = None  # type: ignore[attr-defined]
+        return
+    exc.row = row = row + first  # type: ignore[attr-defined]
+    written = getattr(exc, "written", None)
+    if isinstance(written, int):
+        exc.written = written = written + first  # type: ignore[attr-defined]
+    if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
+        exc.add_note(RenderError.where(row, written))
 
 
 def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
-    """``file.write`` that insists: a raw (unbuffered) file may take only part of a block."""
+    """``file.write`` that insists: a raw (unbuffered) file may take only part of a block, and
+    one that takes nothing (0, a negative count) would be called forever."""
     write = file.write
 
     def write_all(data: bytes) -> None:
@@ -427,6 +510,17 @@ def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
             written = write(view)
             if written is None:  # a non-blocking file that took nothing
                 raise BlockingIOError(f"{file!r} accepted no bytes; give a blocking file")
+            if (
+                not isinstance(written, int)
+                or isinstance(written, bool)
+                or not (0 < written <= len(view))
+            ):
+                name = getattr(file, "name", None)
+                raise OSError(
+                    f"{name if isinstance(name, str) else repr(file)}: write() returned "
+                    f"{written!r} for {len(view)} bytes; expected the number of bytes it took "
+                    f"(1 to {len(view)})"
+                )
             view = view[written:]
 
     return write_all
@@ -442,33 +536,45 @@ def _row_resolver(slots: Sequence[_Slot]) -> Callable[[int, object, Records], st
     return resolve
 
 
-def _as_list(column: Any) -> list[Any]:
-    """A column as a list of Python objects (NumPy and pandas via ``tolist``, Arrow via
-    ``to_pylist``), so that the core indexes it cheaply and sees plain ``str``/``float``."""
-    if isinstance(column, list):
-        return column
-    for method in ("to_pylist", "tolist"):
+# Methods that turn a columnar container into a list of Python objects: Arrow, NumPy and
+# pandas, Polars.  The core then sees plain `str`/`float` and reads by position.
+_TO_LIST = ("to_pylist", "tolist", "to_list")
+
+
+def _column(key: str, column: object) -> tuple[Any, ...]:
+    """A column's values as a tuple, read by position; see `_contract.column_values`."""
+    if isinstance(column, (list, tuple)):
+        return tuple(column)
+    for method in _TO_LIST:
         convert = getattr(column, method, None)
         if callable(convert):
-            return list(convert())
-    return list(column)
+            values = convert()
+            if not isinstance(values, list):  # a 0-d array's scalar
+                raise not_a_column(column, key)
+            return tuple(values)
+    return column_values(column, key)
 
 
-def _columns_for(
-    slots: Sequence[_Slot], columns: Mapping[str, Sequence[Any]]
-) -> tuple[list[list[Any] | None], int]:
-    converted = {key: _as_list(column) for key, column in columns.items()}
+def _columns_for(columns: Mapping[str, Any]) -> tuple[dict[str, tuple[Any, ...]], int]:
+    """Every column as a tuple (the core copies nothing more), and the row count."""
+    if not isinstance(columns, Mapping):
+        raise TypeError(
+            f"columns must be a mapping of record key to column, not {type(columns).__name__}"
+        )
+    converted = {key: _column(key, column) for key, column in columns.items()}
     lengths = {key: len(column) for key, column in converted.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{key}={n}" for key, n in lengths.items())
         raise ValueError(f"columns must have equal lengths; got {shown}")
     nrows = next(iter(lengths.values()), 0)
-    return [converted.get(slot.key) for slot in slots], nrows
+    return converted, nrows
 
 
 def _column_resolver(
     slots: Sequence[_Slot], columns: Mapping[str, Sequence[Any]]
 ) -> Callable[[int, object, int], str]:
+    """``columns`` are the converted tuples: a derived field reads them by position."""
+
     def resolve(index: int, value: object, row: int) -> str:
         slot = slots[index]
         if slot.derived_from:
@@ -479,7 +585,7 @@ def _column_resolver(
 
 
 class _ColumnRow(Mapping[str, Any]):
-    """A read-only view of one row of columnar leads, for derived fields."""
+    """A read-only view of one row of the converted columns, for derived fields."""
 
     def __init__(self, columns: Mapping[str, Sequence[Any]], index: int) -> None:
         self._columns = columns

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import io
+import pickle
 import string
 import sys
 import tracemalloc
@@ -314,3 +315,203 @@ def test_core_reads_columns_of_any_sequence_and_refuses_short_ones(core: str) ->
     with pytest.raises(ValueError, match="column 0 has 0 values for 20 rows"):
         c.write_columns(lits, [[], None], steps, missing, 20, lambda i, v, r: "?", sink.write, b"")
     assert sink.getvalue() == b""
+
+
+# --- issue 12: columns by position, what a column is, stuck files, which lead failed ----------
+
+FULL_NAME = mergefield.FieldSpec(
+    resource="Lead",
+    name="FullName",
+    label="Full name",
+    type=mergefield.ValueType.STRING,
+    derived_from=("FirstName", "LastName"),
+)
+
+
+@pytest.mark.parametrize("index", [[2, 1, 0], [10, 11, 12], ["c", "a", "b"]])
+def test_derived_fields_read_series_by_position_not_label(core: str, index: list[Any]) -> None:
+    pd = pytest.importorskip("pandas")
+    catalog = mergefield.DEFAULT_CATALOG.with_fields(FULL_NAME)
+    template = mergefield.compile("@{Lead:FullName,}/@{Lead:FirstName,}", catalog=catalog)
+    first = ["Ann", "Bo", None]
+    last = ["Lee", None, "Cruz"]
+    leads = [{"FirstName": f, "LastName": n} for f, n in zip(first, last, strict=True)]
+    expected = template.render_many(leads)
+    assert expected == ["Ann Lee/Ann", "Bo/Bo", "Cruz/"]
+    columns = {
+        "FirstName": pd.Series(first, index=index, dtype=object),
+        "LastName": pd.Series(last, index=index, dtype=object),
+    }
+    assert template.render_columns(columns) == expected
+    sink = io.BytesIO()
+    assert template.write_columns(columns, sink) == 3
+    assert sink.getvalue() == "".join(f"{line}\n" for line in expected).encode()
+
+
+def test_columns_of_any_sequence_of_values_render_alike(core: str) -> None:
+    import array
+
+    np = pytest.importorskip("numpy")
+    pa = pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    template = mergefield.compile("@{Lead:Score Lead,}")
+    expected = ["1", "2", "3"]
+    for column in (
+        [1, 2, 3],
+        (1, 2, 3),
+        range(1, 4),
+        array.array("q", [1, 2, 3]),
+        np.array([1, 2, 3]),
+        pd.Series([1, 2, 3], index=[7, 8, 9]),
+        pa.array([1, 2, 3]),
+        pa.chunked_array([[1], [2, 3]]),
+    ):
+        assert template.render_columns({"Score": column}) == expected, type(column)
+
+
+@pytest.mark.parametrize(
+    ("column", "kind"),
+    [("abc", "str"), (b"abc", "bytes"), ({0: "a"}, "dict"), (5, "int"), (None, "NoneType")],
+)
+def test_a_column_that_is_not_a_sequence_of_values_is_a_type_error(
+    core: str, column: object, kind: str
+) -> None:
+    np = pytest.importorskip("numpy")
+    template = mergefield.compile("@{Lead:FirstName,}")
+    message = f"column 'FirstName' is a {kind}, not a sequence of values"
+    with pytest.raises(TypeError, match=message):
+        template.render_columns({"FirstName": column})
+    with pytest.raises(TypeError, match=message):
+        template.write_columns({"FirstName": column}, io.BytesIO())
+    with pytest.raises(TypeError, match="column 'FirstName' is a ndarray"):
+        template.render_columns({"FirstName": np.array(5)})  # 0-d: one value, not a column
+    with pytest.raises(TypeError, match="columns must be a mapping"):
+        template.render_columns([["a"]])  # type: ignore[arg-type]
+
+
+class StuckFile:
+    """A file whose write takes nothing; bounded, so the old endless loop fails the test."""
+
+    name = "stuck.txt"
+
+    def __init__(self, result: int) -> None:
+        self.result = result
+        self.calls = 0
+
+    def write(self, data: bytes) -> int:
+        self.calls += 1
+        if self.calls > 1000:
+            raise AssertionError("write() called again and again")
+        return self.result
+
+
+@pytest.mark.parametrize("result", [0, -1])
+def test_a_file_that_takes_nothing_is_an_os_error_naming_it(core: str, result: int) -> None:
+    template = mergefield.compile("@{Lead:FirstName,}")
+    for call in (
+        lambda f: template.write_many([{"FirstName": "a"}], f),
+        lambda f: template.write_columns({"FirstName": ["a"]}, f),
+    ):
+        stuck = StuckFile(result)
+        with pytest.raises(OSError, match=f"stuck.txt: write\\(\\) returned {result} for 2 bytes"):
+            call(stuck)
+        assert stuck.calls == 1
+
+
+STRICT = "@{Lead:FirstName,}:@{Lead:Mobile}"
+LEADS = [{"FirstName": f"n{i}", "Mobile": str(i)} for i in range(3000)]
+FAILING = 2500
+
+
+def _failing_leads() -> list[dict[str, Any]]:
+    leads = [dict(lead) for lead in LEADS]
+    del leads[FAILING]["Mobile"]
+    return leads
+
+
+def _columns(leads: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {k: [lead.get(k) for lead in leads] for k in ("FirstName", "Mobile")}
+
+
+def test_bulk_render_errors_name_the_failing_lead(core: str) -> None:
+    template = mergefield.compile(STRICT, mode="strict")
+    leads = _failing_leads()
+    for call in (
+        lambda: template.render_many(leads),
+        lambda: list(template.iter_render(leads)),  # chunks of 512: the row counts them all
+        lambda: list(template.iter_render(iter(leads))),
+        lambda: template.render_columns(_columns(leads)),
+    ):
+        with pytest.raises(mergefield.RenderError) as caught:
+            call()
+        error = caught.value
+        assert (error.row, error.written, error.field) == (FAILING, None, "Mobile")
+        assert str(error).startswith(f"lead {FAILING}: Lead:Mobile (at offset 19)")
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy.row, copy.written, str(copy)) == (error.row, error.written, str(error))
+    with pytest.raises(mergefield.RenderError) as caught:
+        template.render(Lead={"FirstName": "a"})
+    assert caught.value.row is None and str(caught.value).startswith("Lead:Mobile")
+
+
+def test_file_writers_leave_every_line_before_the_failing_lead(core: str, tmp_path: Any) -> None:
+    template = mergefield.compile(STRICT, mode="strict")
+    leads = _failing_leads()
+    expected = "".join(f"{line}\n" for line in template.render_many(leads[:FAILING])).encode()
+    for name, call in (
+        ("write_many", lambda f: template.write_many(leads, f)),
+        ("write_many_iter", lambda f: template.write_many(iter(leads), f)),
+        ("write_columns", lambda f: template.write_columns(_columns(leads), f)),
+    ):
+        path = tmp_path / f"{name}.txt"
+        with open(path, "wb") as f, pytest.raises(mergefield.RenderError) as caught:
+            call(f)
+        error = caught.value
+        assert (error.row, error.written) == (FAILING, FAILING), name
+        assert str(error).startswith(f"lead {FAILING}, {FAILING} lines written: Lead:Mobile")
+        assert path.read_bytes() == expected, name
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy.row, copy.written) == (FAILING, FAILING)
+
+
+def test_other_errors_in_a_lead_carry_its_number_too(core: str) -> None:
+    template = mergefield.compile("@{Lead:FirstName,}")
+
+    class Broken:
+        def __str__(self) -> str:
+            raise ZeroDivisionError("no name")
+
+    leads: list[Any] = [{"FirstName": "a"}, {"FirstName": "b"}, {"FirstName": Broken()}]
+    with pytest.raises(ZeroDivisionError) as caught:
+        template.render_many(leads)
+    assert (caught.value.row, caught.value.written) == (2, None)  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 11):
+        assert caught.value.__notes__ == ["lead 2"]
+    sink = io.BytesIO()
+    with pytest.raises(TypeError, match="lead 1 is a int, not a mapping") as type_error:
+        template.write_many([{"FirstName": "a"}, 5], sink)
+    assert (type_error.value.row, type_error.value.written) == (1, 1)  # type: ignore[attr-defined]
+    assert sink.getvalue() == b"a\n"
+
+
+def test_a_file_that_fails_says_how_many_lines_it_took(core: str) -> None:
+    template = mergefield.compile("@{Lead:FirstName,}")
+
+    class Full:
+        """Takes two blocks, then fails as a full disk does."""
+
+        def __init__(self) -> None:
+            self.lines = 0
+
+        def write(self, data: bytes) -> int:
+            if self.lines >= 2 * 10_000:
+                raise OSError(28, "No space left on device")
+            self.lines += bytes(data).count(b"\n")
+            return len(data)
+
+    leads = [{"FirstName": "x" * 20} for _ in range(100_000)]
+    full = Full()
+    with pytest.raises(OSError, match="No space left") as caught:
+        template.write_many(leads, full)  # type: ignore[arg-type]
+    assert caught.value.written == full.lines > 0  # type: ignore[attr-defined]
+    assert caught.value.row == full.lines  # type: ignore[attr-defined]

@@ -504,3 +504,15 @@ def test_example_files_are_committed() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_render_refuses_a_record_named_after_no_resource(tmp_path: Path) -> None:
+    user = tmp_path / "user.json"
+    user.write_text('{"FirstName": "Ann"}', encoding="utf-8")
+    done = run(
+        "render", "@{User:FirstName,}", "--leads", "-", "--record", f"Usr={user}", input="A\n1\n"
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--record: render_many() got the record Usr=" in done.stderr
+    assert "did you mean User=?" in done.stderr
+    assert done.stdout == ""

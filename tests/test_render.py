@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
 import math
 import pickle
@@ -374,3 +375,98 @@ def test_cores_render_identically(
             _core.core = saved
     assert results[0] == results[1]
     assume(results[0][0] == "ok")
+
+
+# --- issue 12: the cores agree at the edges; misspelt records are refused ---------------------
+
+
+def test_a_str_subclass_compiles_as_its_text_on_both_cores(core: str) -> None:
+    import enum
+
+    class Source(str, enum.Enum):
+        GREETING = "Hi @{Lead:FirstName,there}"
+
+    class Loud(str):
+        def __str__(self) -> str:
+            return "SHOUTED"
+
+    lead = {"FirstName": "Zoë"}
+    for source in (
+        Source.GREETING,
+        PreEncoded("Hi @{Lead:FirstName,there}"),
+        Loud("Hi @{Lead:FirstName,there}"),
+    ):
+        template = mergefield.compile(source)
+        assert type(template.source) is str
+        assert template.render(Lead=lead) == "Hi Zoë"
+        assert template == mergefield.compile("Hi @{Lead:FirstName,there}")
+        assert pickle.loads(pickle.dumps(template)).render() == "Hi there"
+        assert mergefield.check(source) == []
+    assert mergefield.check(PreEncoded("@{Lead:FirstNme,}"))[0].code == "unknown-field"
+
+
+@pytest.mark.parametrize("leads", [None, 5, "ab", {"FirstName": "a"}])
+def test_leads_that_are_not_an_iterable_of_mappings_are_a_type_error(core: str, leads: Any) -> None:
+    template = mergefield.compile("@{Lead:FirstName,}")
+    expected = (
+        f"leads must be an iterable of mappings \\(a list of dicts\\), not {type(leads).__name__}"
+    )
+    with pytest.raises(TypeError, match=expected):
+        template.render_many(leads)
+    with pytest.raises(TypeError, match=expected):
+        template.write_many(leads, io.BytesIO())
+    with pytest.raises(TypeError, match=expected):
+        list(template.iter_render(leads))
+
+
+def test_leads_are_iterated_never_asked_for_their_truth(core: str) -> None:
+    np = pytest.importorskip("numpy")
+    template = mergefield.compile("@{Lead:FirstName,}")
+    array = np.array([{"FirstName": "a"}, {"FirstName": "b"}], dtype=object)
+    with pytest.raises(ValueError):
+        bool(array)  # NumPy refuses: the old pure core failed here
+    assert template.render_many(array) == ["a", "b"]
+
+    class Lying:
+        """Says it is empty, but yields leads: iteration is what counts."""
+
+        def __len__(self) -> int:
+            return 0
+
+        def __iter__(self) -> Any:
+            return iter([{"FirstName": "c"}])
+
+    assert template.render_many(Lying()) == ["c"]
+    assert list(template.iter_render(Lying())) == ["c"]
+
+
+def test_a_misspelt_record_name_is_a_type_error_with_a_suggestion(core: str) -> None:
+    template = mergefield.compile("@{Lead:FirstName,} @{User:FirstName,}", context="grid")
+    with pytest.raises(TypeError, match=r"render\(\) got the record lead=.*did you mean Lead=\?"):
+        template.render(lead={"FirstName": "a"})
+    with pytest.raises(TypeError, match=r"render_many\(\) got the record Usr=.*did you mean User="):
+        template.render_many([{}], Usr={"FirstName": "a"})
+    for method in (
+        lambda **r: list(template.iter_render([{}], **r)),
+        lambda **r: template.render_columns({}, **r),
+        lambda **r: template.write_many([{}], io.BytesIO(), **r),
+        lambda **r: template.write_columns({}, io.BytesIO(), **r),
+    ):
+        with pytest.raises(TypeError, match=r"got the record acount=.*did you mean Account="):
+            method(acount={})
+    with pytest.raises(TypeError, match=r"got the record Qqqq=.*expected one of .*User"):
+        template.render(Qqqq={})
+    # Every resource of the catalog is known (even where the context does not allow it), and so
+    # are resources a catalog adds and resources the template's own tokens name.
+    assert template.render(Lead={"FirstName": "a"}, User={"FirstName": "u"}, Automation={}) == "a u"
+    extended = mergefield.DEFAULT_CATALOG.with_fields(
+        mergefield.FieldSpec(
+            resource="Opportunity", name="Amount", label="Amount", type=mergefield.ValueType.NUMBER
+        )
+    )
+    deal = mergefield.compile("@{Opportunity:Amount,}", catalog=extended)
+    assert deal.render(Opportunity={"Amount": 5}) == "5"
+    with pytest.raises(TypeError, match="did you mean Opportunity="):
+        deal.render(Oportunity={"Amount": 5})
+    free = mergefield.compile("@{Ticket:Id,}")
+    assert free.render(Ticket={"Id": "T1"}) == "T1"
