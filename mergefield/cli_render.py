@@ -393,12 +393,12 @@ def _check_columns(
         problems += 1
         token = source.text[ref.start : ref.end]
         hint = did_you_mean(key, columns)
-        if hint is not None:
-            advice = f"; did you mean {hint!r}?"
-        elif len(columns) == 1 and (delimiter := _delimiter_in(columns[0])):
+        if len(columns) == 1 and (delimiter := _delimiter_in(columns[0])):
             advice = (
                 f"; the header is one column holding {delimiter!r}: try --delimiter {delimiter!r}"
             )
+        elif hint is not None:
+            advice = f"; did you mean {hint!r}?"
         else:
             advice = ""
         print(
