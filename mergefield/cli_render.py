@@ -519,15 +519,17 @@ def _render_leads(
         print(f"{PROG}: note: {source.name} spans several lines; each lead's JSON is written on "
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
-    try:
-        out = Output(args.output)
-    except OutputError as exc:
-        fail(str(exc))
-    job = _Job(template, records, out, args.jsonl, args.strict, name, args.id_field, compact)
+    counts = _Counts()
+    out: Output | None = None
     bar = tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
     status = EXIT_OK
-    counts = job.counts
     try:
+        try:
+            out = Output(args.output)
+        except OutputError as exc:
+            fail(str(exc))
+        job = _Job(template, records, out, args.jsonl, args.strict, name, args.id_field, compact)
+        job.counts = counts
         job.run(itertools.chain([first] if first is not None else [], rows), bar.update)
         if text.failure is not None:
             counts.stopped = _decode_message(text, counts.read + 1)
@@ -542,7 +544,7 @@ def _render_leads(
         status = EXIT_INTERRUPTED
     finally:
         bar.close()
-    if counts.stopped is not None:
+    if counts.stopped is not None and out is not None:
         note = out.abandon()
         if note is not None:
             counts.stopped += f"; {note}"

@@ -140,7 +140,9 @@ class TextSource:
             )
 
     def _read_bytes(self) -> bytes:
-        data = self._binary.read(_READ_SIZE)
+        # read1 returns what a pipe holds now instead of waiting for a whole block.
+        read = getattr(self._binary, "read1", self._binary.read)
+        data = read(_READ_SIZE)
         return data if isinstance(data, bytes) else b""
 
     def _chunk(self) -> str:
