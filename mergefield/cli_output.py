@@ -107,6 +107,8 @@ class Output:
             os.unlink(self.temp)
             note = f"the partial output was removed; {self.path} {old}"
         else:
-            note = f"the partial output is in {self.temp}; {self.path} {old}"
+            # Shown beside the -o path as given (mkstemp makes it absolute).
+            shown = os.path.join(os.path.dirname(self.path or ""), os.path.basename(self.temp))
+            note = f"the partial output is in {shown}; {self.path} {old}"
         self.temp = None
         return note

@@ -33,10 +33,14 @@ __all__ = [
     "LeadRow",
     "LeadsError",
     "TextSource",
+    "binary_kind",
+    "did_you_mean",
     "format_from_name",
     "open_leads",
     "read_leads",
+    "sniff_delimiter",
     "sniff_format",
+    "supported_formats",
 ]
 
 ENCODINGS = ("utf-8", "latin-1", "cp1252", "utf-16")
@@ -45,8 +49,9 @@ ENCODINGS = ("utf-8", "latin-1", "cp1252", "utf-16")
 # JSON's own whitespace; str.isspace() would also skip characters JSON rejects.
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _READ_SIZE = 1 << 16
-# The line ends of a text file opened with newline="": what csv and JSON Lines split on.
-_EOL = re.compile(r"\r\n?|\n")
+# Bytes decoded at a time: 64 KB blocks interleaved with the lines cut from them fragment the
+# C heap (RSS grew with the number of leads); 16 KB keeps it flat at the same speed.
+_DECODE_SIZE = 1 << 14
 # The delimiters sniffed when none is given, in order of preference on a tie.
 _DELIMITERS = (",", ";", "\t", "|")
 # After this many never-closed quoted fields the CSV is not worth reading on.
@@ -101,7 +106,7 @@ class LeadRow(NamedTuple):
 class _Text(Protocol):
     def read(self, size: int = -1, /) -> str: ...
 
-    def readline(self) -> str: ...
+    def __iter__(self) -> Iterator[str]: ...
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ class _Text(Protocol):
 class TextSource:
     """The decoded text of a binary stream, read like a file opened with ``newline=""``.
 
-    The text ends before the first undecodable byte: `readline` drops the partial line that
+    The text ends before the first undecodable byte: iteration drops the partial line that
     holds it, so line readers see only whole lines, and ``failure`` tells where the byte is.
     A UTF-8 BOM is dropped; ``utf-16`` needs a BOM (Excel writes one) to know the byte order.
     """
@@ -142,7 +147,7 @@ class TextSource:
     def _read_bytes(self) -> bytes:
         # read1 returns what a pipe holds now instead of waiting for a whole block.
         read = getattr(self._binary, "read1", self._binary.read)
-        data = read(_READ_SIZE)
+        data = read(_DECODE_SIZE)
         return data if isinstance(data, bytes) else b""
 
     def _chunk(self) -> str:
@@ -193,32 +198,38 @@ class TextSource:
             return "".join(iter(self._chunk, ""))
         return self._chunk()
 
-    def readline(self) -> str:
-        """The next line with its line end (\\n, \\r\\n or \\r); "" at the end."""
-        parts: list[str] = []
-        text, pos = self._text, self._pos
-        while True:
-            found = _EOL.search(text, pos)
-            # A "\r" at the end of what was read may be the first half of "\r\n".
-            if found is not None and not (found.end() == len(text) and text[-1] == "\r"):
-                parts.append(text[pos : found.end()])
-                self._text, self._pos = text, found.end()
-                return "".join(parts)
-            more = self._chunk()
-            if not more:
-                self._text, self._pos = "", 0
-                if found is None and self.failure is not None:
-                    return ""  # the partial line holding the bad byte is not a line
-                parts.append(text[pos:])
-                return "".join(parts)
-            if found is not None:  # the "\r" case: keep it with the new text
-                text, pos = text[pos:] + more, 0
-            else:
-                parts.append(text[pos:])
-                text, pos = more, 0
-
     def __iter__(self) -> Iterator[str]:
-        return iter(self.readline, "")
+        """The lines that follow, each with its line end (\\n, \\r\\n or \\r, as ``newline=""``
+        splits); the partial line holding an undecodable byte is not yielded."""
+        parts: list[str] = []
+        text = self._text[self._pos :]
+        self._text, self._pos = "", 0
+        while True:
+            if not text:
+                text = self._chunk()
+                if not text:
+                    break
+            # Up to the last line end that is surely whole ("\r" may be half of "\r\n").
+            cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))
+            if cut < 0:
+                parts.append(text)
+                text = ""
+                continue
+            whole, text = text[: cut + 1], text[cut + 1 :]
+            if parts:
+                whole = "".join(parts) + whole
+                parts = []
+            held = ""
+            # splitlines also splits at \v, \f, \x1c-\x1e, \x85, U+2028/9: join those back.
+            for piece in whole.splitlines(keepends=True):
+                if piece[-1] in "\r\n":
+                    yield held + piece
+                    held = ""
+                else:
+                    held += piece
+        rest = "".join(parts)
+        if rest and self.failure is None:
+            yield rest
 
     def close(self) -> None:
         self._binary.close()
@@ -357,25 +368,23 @@ class _LineFeed:
     lines back, so a record broken by a stray quote can be cut and the rest read again."""
 
     def __init__(self, stream: _Text) -> None:
-        self._stream = stream
+        self._source = iter(stream)
         self._pushed: deque[str] = deque()
         self.record: list[str] = []
-        self.line = 0  # the number of the last line handed out
 
-    def __iter__(self) -> _LineFeed:
-        return self
-
-    def __next__(self) -> str:
-        line = self._pushed.popleft() if self._pushed else self._stream.readline()
-        if not line:
-            raise StopIteration
-        self.line += 1
-        self.record.append(line)
-        return line
+    def lines(self) -> Iterator[str]:
+        """The lines for a new `csv.reader`: those pushed back first, then the stream's."""
+        record, pushed = self.record, self._pushed
+        while pushed:
+            line = pushed.popleft()
+            record.append(line)
+            yield line
+        for line in self._source:
+            record.append(line)
+            yield line
 
     def push_back(self, lines: Sequence[str]) -> None:
         self._pushed.extendleft(reversed(lines))
-        self.line -= len(lines)
 
 
 def _quote_opened(lines: Sequence[str], delimiter: str) -> tuple[int, int, bool]:
@@ -429,21 +438,23 @@ class _CsvReader(LeadReader):
         self._feed = _LineFeed(stream)
         self._reader = self._new_reader()
         self._broken = 0
+        self._done = 0  # lines read into records so far
         header = self._header()
         self.columns = tuple(header) if header is not None else None
         super().__init__(self._records())
 
     def _new_reader(self) -> Iterator[list[str]]:
         # strict: a quote that never closes is an error here, not the rest of the file.
-        return csv.reader(self._feed, delimiter=self.delimiter or ",", strict=True)
+        return csv.reader(self._feed.lines(), delimiter=self.delimiter or ",", strict=True)
 
     def _header(self) -> list[str] | None:
         name = getattr(self._stream, "name", "") or "<leads>"
         while True:
             self._feed.record.clear()
-            start = self._feed.line + 1
+            start = self._done + 1
             try:
                 values = next(self._reader)
+                self._done += len(self._feed.record)
             except StopIteration:
                 return None
             except csv.Error as exc:
@@ -458,7 +469,7 @@ class _CsvReader(LeadReader):
         for position, value in enumerate(values, 1):
             if value in seen:
                 raise LeadsError(
-                    f"{name}:{self._feed.line}: the header names column {value!r} twice "
+                    f"{name}:{start}: the header names column {value!r} twice "
                     f"(columns {seen[value]} and {position}); a lead could hold only one of them"
                 )
             seen[value] = position
@@ -471,15 +482,18 @@ class _CsvReader(LeadReader):
         width = len(header)
         number = 0
         feed = self._feed
+        record = feed.record
         while True:
-            feed.record.clear()
-            start = feed.line + 1
+            record.clear()
+            start = self._done + 1
             try:
                 values = next(self._reader)
+                self._done += len(record)
             except StopIteration:
                 return
             except csv.Error as exc:
-                lines = list(feed.record)
+                lines = list(record)
+                self._done += len(lines)
                 self._reader = self._new_reader()
                 index, column, still_open = _quote_opened(lines, self.delimiter or ",")
                 if still_open and _failed(self._stream):
@@ -491,7 +505,9 @@ class _CsvReader(LeadReader):
                     number += 1
                     self._broken += 1
                     opened = start + max(index, 0)
-                    feed.push_back(lines[index + 1 :] if index >= 0 else [])
+                    again = lines[index + 1 :] if index >= 0 else []
+                    feed.push_back(again)
+                    self._done -= len(again)
                     why = "is never closed" if still_open else f"breaks the row ({exc})"
                     message = f"the quoted field opened at line {opened}, column {column} {why}"
                     if self._broken >= _MAX_BROKEN_QUOTES:
@@ -540,7 +556,7 @@ def _json_error(exc: ValueError | RecursionError, line: int = 1) -> str:
 
 def _jsonl_rows(stream: _Text) -> Iterator[LeadRow]:
     number = 0
-    for line_number, line in enumerate(iter(stream.readline, ""), 1):
+    for line_number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         number += 1

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from mergefield import cli, cli_output
+from mergefield import cli
 from tests.test_cli import run, summary
 from tests.test_cli_inputs import bad_byte_csv, write
 
@@ -192,6 +192,8 @@ def test_a_full_disk_on_output_file_keeps_the_old_file(
 ) -> None:
     def full_open(fd: int, mode: str, **options: Any) -> FullDisk:
         return FullDisk(open(fd, mode.replace("w", "wb")), write_through=True, **options)
+
+    from mergefield import cli_output  # here, so the file runs on old code
 
     monkeypatch.setattr(cli_output, "open", full_open, raising=False)
     leads = write(
