@@ -502,7 +502,13 @@ def _render_leads(
     if not _check_columns(reader, template, source, args, name):
         return EXIT_PROBLEMS
     rows = iter(reader)
-    first = next(rows, None)
+    counts = _Counts()
+    try:
+        first = next(rows, None)  # for --id-field with JSON, before any output exists
+    except KeyboardInterrupt:
+        counts.stopped = "interrupted (SIGINT)"
+        _print_summary(counts)
+        return EXIT_INTERRUPTED
     if (
         args.id_field is not None
         and reader.columns is None
@@ -519,7 +525,6 @@ def _render_leads(
         print(f"{PROG}: note: {source.name} spans several lines; each lead's JSON is written on "
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
-    counts = _Counts()
     out: Output | None = None
     bar = tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
     status = EXIT_OK
@@ -548,6 +553,14 @@ def _render_leads(
         note = out.abandon()
         if note is not None:
             counts.stopped += f"; {note}"
+    _print_summary(counts)
+    if status == EXIT_OK and (counts.failed or counts.stopped):
+        status = EXIT_PROBLEMS
+    return status
+
+
+def _print_summary(counts: _Counts) -> None:
+    """The last line on stderr: what happened to every row read, and why the run stopped."""
     summary = (
         f"{PROG}: {counts.read} leads read: {counts.rendered} rendered "
         f"({counts.defaulted} defaulted), {counts.failed} failed"
@@ -555,6 +568,3 @@ def _render_leads(
     if counts.stopped:
         summary += f"; {counts.stopped}"
     print(summary, file=sys.stderr)
-    if status == EXIT_OK and (counts.failed or counts.stopped):
-        status = EXIT_PROBLEMS
-    return status

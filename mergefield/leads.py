@@ -134,7 +134,10 @@ class TextSource:
         self._first = True
         self._text = ""
         self._pos = 0
-        self.head = self._read_bytes()  # the first block, for sniffing and BOM checks
+        # The first block, for sniffing and BOM checks: at least the longest magic number.
+        self.head = self._read_bytes()
+        while 0 < len(self.head) < 16 and (more := self._read_bytes()):
+            self.head += more
         if encoding == "utf-16" and not self.head.startswith(_UTF16_BOMS):
             raise LeadsError(
                 f"{name}: --encoding utf-16 needs a byte order mark (FF FE or FE FF) at the start"
@@ -152,8 +155,13 @@ class TextSource:
 
     def _chunk(self) -> str:
         """The next piece of decoded text, "" at the end or after the first bad byte."""
-        if self._eof:
-            return ""
+        text = ""
+        while not text and not self._eof:
+            # A block may end inside a character (a pipe can hand over one byte): read on.
+            text = self._decode_block()
+        return text
+
+    def _decode_block(self) -> str:
         if self.head:
             block, self.head = self.head, b""
         else:
