@@ -516,7 +516,10 @@ class _CsvReader(LeadReader):
                     again = lines[index + 1 :] if index >= 0 else []
                     feed.push_back(again)
                     self._done -= len(again)
-                    why = "is never closed" if still_open else f"breaks the row ({exc})"
+                    if "field limit" in str(exc):
+                        why = f"runs past {csv.field_size_limit():,} characters without closing"
+                    else:
+                        why = "is never closed" if still_open else f"breaks the row ({exc})"
                     message = f"the quoted field opened at line {opened}, column {column} {why}"
                     if self._broken >= _MAX_BROKEN_QUOTES:
                         message += f"; {self._broken} broken quotes, so reading stops here"
