@@ -301,9 +301,7 @@ def _plan(literals: Sequence[str], steps: Sequence[int], missing: Sequence[str |
     )
 
 
-def _fill_row(
-    first: str, plan: Plan, values: Iterable[object], resolve: Resolve, row: Any
-) -> str:
+def _fill_row(first: str, plan: Plan, values: Iterable[object], resolve: Resolve, row: Any) -> str:
     """One rendered row; ``values`` yields slot after slot's value, looked up as it is reached."""
     parts = [first]
     append = parts.append

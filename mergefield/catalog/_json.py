@@ -106,9 +106,7 @@ class _Reader:
         for resource, body in self.mapping(doc["resources"], "resources").items():
             where = ("resources", resource)
             if not _RESOURCE_NAME.fullmatch(resource):
-                raise self.fail(
-                    f"resource name {resource!r} is not [A-Za-z][A-Za-z0-9_]*", *where
-                )
+                raise self.fail(f"resource name {resource!r} is not [A-Za-z][A-Za-z0-9_]*", *where)
             entry = self.mapping(body, *where)
             self.keys(entry, _RESOURCE_KEYS, *where)
             contexts = self.strings(entry.get("contexts", []), *where, "contexts")
@@ -202,9 +200,7 @@ def parse_document(
     return _Reader(source, contexts).document(data)
 
 
-def to_document(
-    specs: Iterable[FieldSpec], grants: Mapping[str, Iterable[str]]
-) -> dict[str, Any]:
+def to_document(specs: Iterable[FieldSpec], grants: Mapping[str, Iterable[str]]) -> dict[str, Any]:
     """Build the JSON-ready document that `parse_document` reads back to the same specs."""
     resources: dict[str, dict[str, Any]] = {}
     for spec in specs:
