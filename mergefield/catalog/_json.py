@@ -25,7 +25,17 @@ _FIELD_FORBIDDEN = frozenset(",{}\r\n")
 _DOC_KEYS = frozenset({"version", "description", "resources"})
 _RESOURCE_KEYS = frozenset({"contexts", "fields"})
 _FIELD_KEYS = frozenset(
-    {"name", "label", "type", "description", "default", "record_key", "derived_from", "aliases"}
+    {
+        "name",
+        "label",
+        "type",
+        "description",
+        "default",
+        "record_key",
+        "derived_from",
+        "aliases",
+        "url",
+    }
 )
 
 
@@ -147,6 +157,9 @@ class _Reader:
         record_key = entry.get("record_key")
         if record_key is not None:
             record_key = self.string(record_key, *parts, "record_key")
+        url = entry.get("url", False)
+        if not isinstance(url, bool):
+            raise self.fail(f"expected true or false, got {_kind(url)}", *parts, "url")
         return FieldSpec(
             resource=resource,
             name=name,
@@ -160,6 +173,7 @@ class _Reader:
                 self.field_name(alias, *parts, "aliases", i)
                 for i, alias in enumerate(self.strings(entry.get("aliases", []), *parts, "aliases"))
             ),
+            url=url,
         )
 
 
@@ -205,6 +219,8 @@ def to_document(
             entry["derived_from"] = list(spec.derived_from)
         if spec.aliases:
             entry["aliases"] = list(spec.aliases)
+        if spec.url:
+            entry["url"] = True
         resources.setdefault(spec.resource, {"fields": []})["fields"].append(entry)
     for context, names in sorted(grants.items()):
         for resource in sorted(names):

@@ -32,7 +32,9 @@ class FieldSpec:
     ``record_key`` is the key read from the record when it differs from the name (``Source Lead``
     reads ``Source``).  ``derived_from`` names fields of the same resource joined by a blank when
     the record lacks this one (``User:FullName``).  ``aliases`` are further names that resolve to
-    this field (``Lead:Source`` for ``Lead:Source Lead``).
+    this field (``Lead:Source`` for ``Lead:Source Lead``).  ``url`` marks a field whose values
+    are URLs (``Lead:Website``): a token of it that starts a JSON string is a whole-URL slot,
+    filtered by the scheme allow-list, whatever the string's key (README, "Encoding by position").
     """
 
     resource: str
@@ -44,6 +46,7 @@ class FieldSpec:
     record_key: str | None = None
     derived_from: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    url: bool = False
 
     def __post_init__(self) -> None:
         # Accept the plain strings "String"/"Number"/"Date" and lists from callers, but store
