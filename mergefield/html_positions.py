@@ -469,7 +469,15 @@ class _Machine:
         state = self.url_state
         if state < 0:
             if kind == _REFRESH:
-                raise um.scheme_slot_error(self.source, start, end)
+                raise TemplateCompileError(
+                    "merge field in the delay of a meta refresh `content`, before its URL: the "
+                    "value could write `0; url=javascript:...`; write the delay and `url=` "
+                    'literally, e.g. content="0; url=@{...}"',
+                    self.source,
+                    start,
+                    end,
+                    code="url-scheme-slot",
+                )
             # The token starts a srcset candidate.
             state = um.START
         self.checked = True
