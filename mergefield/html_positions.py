@@ -117,6 +117,8 @@ URL_VALUE_KINDS: frozenset[int] = frozenset({_URL, _SRCSET, _REFRESH})
 
 # What the text of an element that is not parsed as markup is: code (a token there is an
 # error), RCDATA and raw text (escaped as text: the value cannot write the end tag's `<`).
+# `<noscript>` is left out on purpose: with scripting off, browsers parse it as markup, so the
+# machine must see the tags inside it.
 _RAW_KINDS = {
     "script": "html-script-slot",
     "style": "html-style-slot",
@@ -126,7 +128,6 @@ _RAW_KINDS = {
     "iframe": "",
     "noembed": "",
     "noframes": "",
-    "noscript": "",
 }
 
 _SPACE = "\t\n\f\r "
