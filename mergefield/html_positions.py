@@ -130,6 +130,7 @@ _RAW_KINDS = {
     "noframes": "",
 }
 
+_FOREIGN = frozenset({"svg", "math"})
 _SPACE = "\t\n\f\r "
 _SKIP_SPACE = re.compile(r"[\t\n\f\r ]*")
 _SKIP_IN_TAG = re.compile(r"[\t\n\f\r /]*")
@@ -183,6 +184,7 @@ class _Machine:
         self.end_tag = False
         self.raw_end: re.Pattern[str] | None = None
         self.raw_code = ""
+        self.foreign = 0  # how many <svg> and <math> elements are open
         self.attr = ""
         self.kind = _PLAIN
         self.quote = ""
@@ -223,7 +225,7 @@ class _Machine:
                 if i == stop:
                     return
                 if source[i] == ">":
-                    self._close_tag()
+                    self._close_tag(i)
                     i += 1
                 else:
                     self.state, self.attr = _ATTR_NAME, source[i].lower()
@@ -320,10 +322,22 @@ class _Machine:
         self.state = _TEXT
         return i
 
-    def _close_tag(self) -> None:
-        """A `>` ends the tag: text follows, or the raw text of script, style, title, ..."""
+    def _close_tag(self, at: int) -> None:
+        """The `>` at ``at`` ends the tag: text follows, or the raw text of script, style, ...
+
+        Inside ``<svg>`` or ``<math>`` browsers parse the content of every element but
+        ``<script>`` as markup, so only script stays raw there.  Reading markup where a browser
+        would read RCDATA is the safe mistake: every encoder of kind `html` escapes text too.
+        """
         self.state = _TEXT
+        if self.tag in _FOREIGN:
+            if self.end_tag:
+                self.foreign = max(0, self.foreign - 1)
+            elif self.source[at - 1] != "/":
+                self.foreign += 1
         if self.end_tag or self.tag not in _RAW_KINDS:
+            return
+        if self.foreign and self.tag != "script":
             return
         self.raw_code = _RAW_KINDS[self.tag]
         self.raw_end = re.compile(r"</(" + re.escape(self.tag) + r")(?=[\t\n\f\r />])", re.I)
