@@ -29,9 +29,9 @@ The catalog JSON format (version 1)
     ``aliases`` (further names that resolve to this field) and ``url`` (``true`` when the
     field's values are URLs, such as ``Lead:Website``: a token of it that starts a JSON string
     is then filtered as a whole URL, see the README's "Encoding by position").  Top-level
-    ``version`` (``1``) and ``description`` are optional.  Unknown keys are errors.  A field of the same resource and
-    name as one in the base catalog replaces it, so an account may retype a seed field or give
-    it a default.  Example::
+    ``version`` (``1``) and ``description`` are optional.  Unknown keys are errors.  A field of
+    the same resource and name as one in the base catalog replaces it, so an account may retype
+    a seed field or give it a default.  Example::
 
         {
           "version": 1,
