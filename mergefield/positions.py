@@ -89,6 +89,12 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
             '`"id-"@{Lead:Id,}` glue it to other text. Fix: put the field and the text in '
             'one string, e.g. `"id-@{Lead:Id,}"`, or give the field its own value position.'
         ),
+        "json-bare-url": (
+            "A merge field stands as a bare JSON value where the document expects a URL, as in "
+            '`{"url": @{Lead:Website,}}` or `{"links": [@{Lead:Website,}]}` (a key named as in '
+            "`URL_KEY_WORDS`): it would be inserted as a JSON string without the scheme filter. "
+            'Fix: quote it, e.g. `{"url": "@{Lead:Website,}"}`, so it is a whole-URL slot.'
+        ),
         "json-key-slot": (
             "A merge field stands where a JSON object expects a key, as in "
             "`{@{Lead:Field,}: 1}`: JSON keys are strings. Fix: quote it, "
@@ -386,6 +392,15 @@ def _classify_json(
             placeholders.append(_STRING_PLACEHOLDER)
         else:
             _check_value_slot(source, spans, index, scanner.stack, pos)
+            if scanner.is_url_string(start):
+                raise _compile_error(
+                    "json-bare-url",
+                    "merge field as a bare value under a URL key: it would be inserted as a "
+                    'string without the URL filter; quote it, e.g. `"url": "@{...}"`',
+                    source,
+                    start,
+                    end,
+                )
             names.append("json_value")
             placeholders.append(_VALUE_PLACEHOLDER)
         pos = end

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from mergefield._fast_py import scan as _scan
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
-from mergefield.positions import KINDS
+from mergefield.positions import KINDS, is_url_key
 
 __all__ = [
     "CUSTOM_FIELDS",
@@ -217,7 +217,11 @@ def _json_doc(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     ).map(lambda t: '"' + "".join(t) + '"')
     scalar = st.sampled_from(["0", "-1.5e3", "true", "false", "null", '""'])
     value = st.one_of(plain, url_string, token, scalar)
-    key = st.one_of(st.sampled_from(["to", "text", "name", "score", "n"]), _json_text(4))
+    # A bare value under a URL-named key is an error (json-bare-url), so plain keys never are.
+    key = st.one_of(
+        st.sampled_from(["to", "text", "name", "score", "n"]),
+        _json_text(4).filter(lambda k: not is_url_key(json.loads(f'"{k}"'))),
+    )
     member = st.tuples(key.map(lambda k: f'"{k}"'), _JSON_WS, value).map(
         lambda m: f"{m[0]}:{m[1]}{m[2]}"
     )
@@ -350,6 +354,7 @@ _POSITION_ERRORS: Mapping[str, tuple[str, ...]] = {
         "[" * 600 + "@{Lead:Mobile,}" + "]" * 600,
         '{"redirect": "javascript:void(0)", "a": "@{Lead:FirstName,}"}',
         '{"url": "@{Lead:Website,}:alert(1)"}',
+        '{"redirect": @{Lead:Website,}}',
     ),
     "html": (
         "<a @{Lead:FirstName,}>x</a>",
