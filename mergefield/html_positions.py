@@ -107,7 +107,10 @@ HTML_ERROR_CODES: dict[str, str] = {
     _BOGUS,
     _RAW,
     _LT,
-) = range(12)
+    # `</` right before a token or the end: a bogus comment unless the token starts a name,
+    # which is an error either way.
+    _LT_SLASH_PENDING,
+) = range(13)
 
 # What an attribute value holds.
 _PLAIN, _URL, _SRCSET, _REFRESH, _SCRIPT, _STYLE = range(6)
@@ -520,11 +523,6 @@ class _Machine:
             self.opened,
             self.opened + 1,
         )
-
-
-# `</` right before a token or the end: a bogus comment unless the token starts a name, which
-# is an error either way.
-_LT_SLASH_PENDING = 12
 
 
 def classify_html(
