@@ -25,9 +25,10 @@ Name diagnostics point at the resource or field name itself, not at the token's 
     ``@{User:EmailAddress}``: it works, but LeadSquared documents ``@{User:EmailAddress,}``, and
     strict rendering fails when the value of a token without a comma is missing.  Fix: add the
     comma, with a default after it if you have one.
-``url-scheme-slot``, ``json-glued``, ``json-key-slot``, ``json-invalid``, ``json-too-deep`` (error)
-    The template cannot hold its merge fields safely in its ``kind``: the compile error
-    `mergefield.compile` would raise, with the same code (see `mergefield.positions.ERROR_CODES`).
+``url-scheme-slot``, ``url-unsafe-scheme``, ``json-*``, ``html-*`` (error)
+    The template cannot hold its merge fields safely in its ``kind``, or writes an unsafe URL
+    scheme itself: the compile error `mergefield.compile` would raise, with the same code (see
+    `mergefield.positions.ERROR_CODES`), so `check()` and compiling apply one rule.
 """
 
 from __future__ import annotations
@@ -190,12 +191,14 @@ def check(
                 "fallback is missing"
             )
             found.append(Diagnostic(MISSING_COMMA, WARNING, message, line, column, at, at + 1))
-    found.extend(_kind_problems(source, tokens, kind))
+    found.extend(_kind_problems(source, tokens, kind, catalog))
     found.sort(key=lambda d: d.offset)
     return found
 
 
-def _kind_problems(source: str, tokens: list[Token], kind: str) -> list[Diagnostic]:
+def _kind_problems(
+    source: str, tokens: list[Token], kind: str, catalog: Catalog
+) -> list[Diagnostic]:
     """The position problem `mergefield.compile` would raise for ``kind``, as a diagnostic.
 
     Its code is the compile error's own (``url-scheme-slot``, ``json-invalid``, ...; see
@@ -203,7 +206,12 @@ def _kind_problems(source: str, tokens: list[Token], kind: str) -> list[Diagnost
     where the text stops making sense.
     """
     try:
-        classify(source, [(t.start, t.end) for t in tokens], kind)
+        classify(
+            source,
+            [(t.start, t.end) for t in tokens],
+            kind,
+            url_fields=catalog.url_flags(tokens),
+        )
     except TemplateCompileError as err:
         code = err.code or "compile-error"
         return [Diagnostic(code, ERROR, err.message, err.line, err.column, err.offset, err.end)]

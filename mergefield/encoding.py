@@ -33,6 +33,7 @@ __all__ = [
     "PERCENT",
     "STEP_NAMES",
     "TEXT",
+    "UNSAFE_LITERAL_SCHEMES",
     "UNSAFE_URL_FAILSAFE",
     "URL_SCHEMES",
     "WHOLE_URL",
@@ -42,6 +43,7 @@ __all__ = [
     "encode",
     "encoder_table_markdown",
     "escape_json_string",
+    "url_scheme",
 ]
 
 TEXT = 0
@@ -67,6 +69,10 @@ STEP_NAMES: Mapping[int, str] = MappingProxyType(
 
 #: Schemes a whole-URL slot accepts (compared case-insensitively); a relative URL is accepted too.
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+#: Schemes no URL position may ever get, not even from the template's own literal text: they run
+#: script or inline a document.  Literal text may still write other schemes (``tel:``, ``ftp:``).
+UNSAFE_LITERAL_SCHEMES: frozenset[str] = frozenset({"javascript", "vbscript", "data"})
 
 #: What a whole-URL slot renders in lax mode when the value's scheme is refused.  ``about:invalid``
 #: is the failsafe Go's html/template uses (``#ZgotmplZ`` there): browsers load a blank, inert page
@@ -191,6 +197,20 @@ def _browser_view(url: str) -> str:
     return url.strip(_C0_AND_SPACE).translate(_DROP_TAB_NL)
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def url_scheme(url: str) -> str:
+    """The lowercase scheme a browser reads at the start of ``url``, or "" when it has none.
+
+    Leading blanks and C0 controls are dropped and tab, CR, LF removed anywhere first, as WHATWG
+    URL parsing does, so `` Java\\tScript:`` has the scheme ``javascript``.  Character references
+    are not decoded here: callers that put the URL in HTML look at ``html.unescape(url)`` too.
+    """
+    match = _SCHEME.match(_browser_view(url))
+    return match.group(1).lower() if match else ""
+
+
 def _whole_url(value: str, strict: bool) -> str:
     value = _no_surrogates(value, strict)
     if "%" in value:
@@ -302,7 +322,43 @@ _ALL = (
         "html",
         (HTML,),
         "everything except `& < > \" '` (as `&amp; &lt; &gt; &#34; &#39;`)",
-        "anywhere, kind `html`",
+        "kind `html`, text between tags and RCDATA (`<title>`, `<textarea>`)",
+    ),
+    _make(
+        "html_attr",
+        (HTML,),
+        "as `html`",
+        "kind `html`, quoted attribute value (not a URL, script or style attribute)",
+    ),
+    _make(
+        "html_url",
+        (WHOLE_URL, HTML),
+        "as `url`, then as `html`",
+        "kind `html`, URL attribute (`href`, `src`, ...) whose URL starts with the token",
+    ),
+    _make(
+        "html_url_host",
+        (PERCENT, HTML),
+        "as `url_host` (its output holds nothing `html` escapes)",
+        "kind `html`, host of a URL attribute",
+    ),
+    _make(
+        "html_url_path",
+        (PERCENT, HTML),
+        "as `url_path` (its output holds nothing `html` escapes)",
+        "kind `html`, path of a URL attribute, or a srcset descriptor",
+    ),
+    _make(
+        "html_url_query",
+        (PERCENT, HTML),
+        "as `url_query` (its output holds nothing `html` escapes)",
+        "kind `html`, query of a URL attribute",
+    ),
+    _make(
+        "html_url_fragment",
+        (PERCENT, HTML),
+        "as `url_fragment` (its output holds nothing `html` escapes)",
+        "kind `html`, fragment of a URL attribute",
     ),
     _make(
         "form",
@@ -375,6 +431,7 @@ _EXAMPLES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "url": (_EXAMPLE_URL, "javascript:alert(1)"),
         "json_url": (_EXAMPLE_URL,),
+        "html_url": (_EXAMPLE_URL + "&s='", "javascript:alert(1)"),
         "json_value": ('Tom "T"',),
     }
 )

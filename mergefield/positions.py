@@ -20,7 +20,9 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+from mergefield import url_machine as um
 from mergefield.errors import TemplateCompileError
+from mergefield.html_positions import HTML_ERROR_CODES, classify_html
 
 __all__ = ["ENCODERS", "ERROR_CODES", "KINDS", "classify"]
 
@@ -30,6 +32,12 @@ KINDS: tuple[str, ...] = ("url", "json", "form", "html", "text")
 ENCODERS: tuple[str, ...] = (
     "text",
     "html",
+    "html_attr",
+    "html_url",
+    "html_url_host",
+    "html_url_path",
+    "html_url_query",
+    "html_url_fragment",
     "form",
     "url",
     "url_host",
@@ -53,7 +61,26 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
             "`http@{Account:Suffix,}://x/` or `go@{Lead:Id,}`: the value could turn the URL "
             "into `javascript:` or make a relative path look like a scheme. Fix: write the "
             "scheme and `://` literally and put the field after them, e.g. "
-            "`https://@{Account:Host,}/`, or start the URL with `/` or `./` when it is relative."
+            "`https://@{Account:Host,}/`, or start the URL with `/` or `./` when it is relative. "
+            "The same holds when literal text after a field that starts the URL goes on with a "
+            "`:` before any `/`, `?` or `#`, as in `@{Lead:Website,}:alert(1)` or "
+            "`@{Account:ShortCode,}://@{Lead:Company,}/`: the value would end up as the scheme. "
+            "Fix: write the scheme literally, or put `/`, `?` or `#` before the `:`."
+        ),
+        "url-unsafe-scheme": (
+            "The template's own text starts a URL with `javascript:`, `vbscript:` or `data:` "
+            "(in any letter case, with blanks, tabs or line breaks browsers ignore, or spelled "
+            "with character references such as `&#106;avascript:`), as in "
+            "`javascript:send('@{Lead:Mobile,}')`, in a `url` template, a JSON URL string or an "
+            "HTML URL attribute: such a URL runs script or inlines a document. Fix: link to an "
+            "`http`, `https` or `mailto` URL, or a relative one."
+        ),
+        "entity-slot": (
+            "A merge field stands inside a numeric character reference, as in "
+            "`&#@{Lead:Code,};` in an `html` template or a URL of any kind: the value would "
+            "choose the character after escaping (`&#106;` is `j`, so `&#@{...};avascript:` "
+            "could become `javascript:`). Fix: remove the `&#` before the field, or write the "
+            "whole reference literally."
         ),
         "json-glued": (
             "Outside a JSON string a merge field must be a whole value: it must follow `:`, "
@@ -61,6 +88,12 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
             "`]` or the end. `@{Lead:Score,}5`, `tru@{Lead:Flag,}` and "
             '`"id-"@{Lead:Id,}` glue it to other text. Fix: put the field and the text in '
             'one string, e.g. `"id-@{Lead:Id,}"`, or give the field its own value position.'
+        ),
+        "json-bare-url": (
+            "A merge field stands as a bare JSON value where the document expects a URL, as in "
+            '`{"url": @{Lead:Website,}}` or `{"links": [@{Lead:Website,}]}` (a key named as in '
+            "`URL_KEY_WORDS`): it would be inserted as a JSON string without the scheme filter. "
+            'Fix: quote it, e.g. `{"url": "@{Lead:Website,}"}`, so it is a whole-URL slot.'
         ),
         "json-key-slot": (
             "A merge field stands where a JSON object expects a key, as in "
@@ -79,102 +112,77 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
             "JSON checker cannot prove valid without exhausting the Python stack. Fix: flatten "
             "the document."
         ),
+        **HTML_ERROR_CODES,
     }
 )
 """Error code -> what it means, an example and its fix (Go ``html/template`` style)."""
 
-# URL parts as RFC 3986 splits them; `_SLASH` is one `/` seen where `//` would open an authority.
-_START, _SCHEME, _AFTER_COLON, _SLASH, _AUTHORITY, _PATH, _QUERY, _FRAGMENT = range(8)
-
-_URL_PART = {
-    _AFTER_COLON: "url_path",
-    _SLASH: "url_path",
-    _AUTHORITY: "url_host",
-    _PATH: "url_path",
-    _QUERY: "url_query",
-    _FRAGMENT: "url_fragment",
-}
+_URL_PART = {state: "url_" + part for state, part in um.PART.items()}
 _JSON_URL_PART = {state: "json_" + name for state, name in _URL_PART.items()}
-_JSON_URL_PART[_START] = "json_url"
+_JSON_URL_PART[um.START] = "json_url"
 
-# A JSON string that begins with a merge field is a whole URL only when its object key says so,
-# as Go's html/template decides by attribute name (`href`, `src`): `"url"`, `"callbackUrl"`,
-# `"photo_uri"`, `"href"`, `"link"`, `"src"`.  Any other string stays plain text.
-_URL_KEY = re.compile(r"(?:url|uri|href|link|src)\Z", re.IGNORECASE)
-_KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*\Z')
+# A JSON string is a URL when its object key says so, as Go's html/template decides by
+# attribute name (`href`, `src`): the key, or the key of the array the string is in, ends with
+# one of these words in any case (`url`, `callbackUrl`, `photo_uri`, `redirect`, `links`).
+URL_KEY_WORDS: tuple[str, ...] = (
+    "url",
+    "uri",
+    "href",
+    "link",
+    "src",
+    "redirect",
+    "website",
+    "callback",
+    "webhook",
+    "endpoint",
+    "image",
+    "avatar",
+    "photo",
+    "icon",
+    "logo",
+)
+"""Words that make a JSON key a URL key when the key ends with one (a trailing `s` allowed)."""
+_URL_KEY = re.compile(r"(?:" + "|".join(URL_KEY_WORDS) + r")s?\Z", re.IGNORECASE)
 # How far back a key is looked for: keys are short, and a bounded look keeps compile linear.
 _KEY_WINDOW = 256
 
-# A token fills in characters, so the machine can no longer be at a start, right after the
-# scheme's colon or on a lone `/`: it is in the path.  A token that is the whole URL leaves the
-# machine in the path too, so a following `?` opens the query and `#` the fragment.
-_AFTER_TOKEN = {
-    _START: _PATH,
-    _AFTER_COLON: _PATH,
-    _SLASH: _PATH,
-    _AUTHORITY: _AUTHORITY,
-    _PATH: _PATH,
-    _QUERY: _QUERY,
-    _FRAGMENT: _FRAGMENT,
-}
 
-# Browsers (WHATWG URL) and urllib.parse both drop leading C0 controls and spaces, and drop tab,
-# CR and LF anywhere, so the machine skips them too: otherwise ` java\nscript:` would not be seen
-# as the scheme it becomes.
-_LEADING = re.compile(r"[\x00-\x20]*")
-_TAB_NL = re.compile(r"[\t\n\r]*")
-_SCHEME_CHARS = re.compile(r"[A-Za-z0-9+.\-\t\n\r]*")
-_AUTHORITY_END = re.compile(r"[/?#]")
+def _key_before(source: str, at: int) -> str | None:
+    """The raw text of the object key whose value starts at ``at``, or None when there is none.
+
+    Walks back over blanks, the `:` and the key's closing quote, then finds its opening quote
+    (one not escaped by an odd run of backslashes), at most `_KEY_WINDOW` characters back: a
+    backwards scan costs the key's length, where a regex search would try every offset.
+    """
+    j = at - 1
+    while j >= 0 and source[j] in _BLANK_CHARS:
+        j -= 1
+    if j < 0 or source[j] != ":":
+        return None
+    j -= 1
+    while j >= 0 and source[j] in _BLANK_CHARS:
+        j -= 1
+    if j < 0 or source[j] != '"':
+        return None
+    end = k = j
+    limit = max(0, end - _KEY_WINDOW)
+    while True:
+        k = source.rfind('"', limit, k)
+        if k < 0:
+            return None
+        b = k
+        while b > limit and source[b - 1] == "\\":
+            b -= 1
+        if (k - b) % 2 == 0:
+            return source[k + 1 : end]
 
 
-def _url_advance(state: int, text: str, pos: int, endpos: int) -> int:
-    """Run the URL machine from ``state`` over ``text[pos:endpos]`` and return the new state."""
-    i = pos
-    while i < endpos:
-        if state == _START:
-            i = _LEADING.match(text, i, endpos).end()  # type: ignore[union-attr]
-            if i == endpos:
-                break
-            ch = text[i]
-            if ("a" <= ch <= "z") or ("A" <= ch <= "Z"):
-                state, i = _SCHEME, i + 1
-            elif ch == "/":
-                state, i = _SLASH, i + 1
-            else:
-                state = _PATH
-        elif state == _SCHEME:
-            i = _SCHEME_CHARS.match(text, i, endpos).end()  # type: ignore[union-attr]
-            if i == endpos:
-                break
-            if text[i] == ":":
-                state, i = _AFTER_COLON, i + 1
-            else:
-                # `/`, `?`, `#` or any other character before a colon: a relative reference.
-                state = _PATH
-        elif state in (_AFTER_COLON, _SLASH):
-            i = _TAB_NL.match(text, i, endpos).end()  # type: ignore[union-attr]
-            if i == endpos:
-                break
-            if text[i] == "/":
-                state, i = (_SLASH if state == _AFTER_COLON else _AUTHORITY), i + 1
-            else:
-                state = _PATH
-        elif state == _AUTHORITY:
-            m = _AUTHORITY_END.search(text, i, endpos)
-            if m is None:
-                break
-            state = {"/": _PATH, "?": _QUERY}.get(m.group(), _FRAGMENT)
-            i = m.end()
-        elif state == _PATH:
-            # Only the last delimiter matters from here on, so skip the character loop.
-            if text.find("#", i, endpos) >= 0:
-                return _FRAGMENT
-            return _QUERY if text.find("?", i, endpos) >= 0 else _PATH
-        elif state == _QUERY:
-            return _FRAGMENT if text.find("#", i, endpos) >= 0 else _QUERY
-        else:
-            return state
-    return state
+_BLANK_CHARS = " \t\n\r"
+
+
+def is_url_key(key: str) -> bool:
+    """Whether a JSON object key names a URL (see `URL_KEY_WORDS`); the rule `testing` uses too."""
+    return _URL_KEY.search(key) is not None
 
 
 def _compile_error(
@@ -184,22 +192,33 @@ def _compile_error(
 
 
 def _classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    first = spans[0][0] if spans else len(source)
+    um.check_literal_scheme(source, source[:first], 0)
     names: list[str] = []
-    state = _START
+    # Locals: this loop runs once per token of megabyte templates.
+    advance, after_token, part = um.advance, um.AFTER_TOKEN, _URL_PART
+    start_state = um.START
+    state = start_state
     pos = 0
+    whole = (0, 0)
     for start, end in spans:
-        state = _url_advance(state, source, pos, start)
-        if state == _SCHEME:
-            raise _compile_error(
-                "url-scheme-slot",
-                "merge field inside the URL scheme: put it after `://`, e.g. `https://@{...}`",
-                source,
-                start,
-                end,
-            )
-        names.append("url" if state == _START else _URL_PART[state])
-        state = _AFTER_TOKEN[state]
+        if source.find("&", max(pos, start - 12), start) >= 0:
+            um.check_entity_slot(source[max(pos, start - 12) : start], source, start, end)
+        state = advance(state, source, pos, start)
+        name = part.get(state)
+        if name is None:
+            if state == start_state:
+                name = "url"
+                whole = (start, end)
+            elif state == um.SCHEME:
+                raise um.scheme_slot_error(source, start, end)
+            else:
+                raise um.scheme_slot_error(source, *whole, continued=True)
+        names.append(name)
+        state = after_token[state]
         pos = end
+    if advance(state, source, pos, len(source)) == um.SCHEME_CONTINUED:
+        raise um.scheme_slot_error(source, *whole, continued=True)
     return tuple(names)
 
 
@@ -221,6 +240,8 @@ _SIMPLE_ESCAPES = {
 _URL_STRING_PREFIXES = ("http://", "https://", "mailto:", "/")
 _CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?(?:NaN|Infinity))', re.DOTALL)
 _MAX_DEPTH = 500
+# Stack entry of an array whose strings are URLs (it stands under a URL key).
+_URL_ARRAY = "[url"
 # `x` is neither an escape letter nor a hex digit, so a token after `\` or inside `\u00` stays an
 # error as it would be for real values; `0` cannot merge with its neighbours because
 # `_check_value_slot` already insists on a separator on each side.
@@ -299,7 +320,12 @@ class _JsonScanner:
                     if m.group(1) is None:
                         # The string runs on to the next token (or never closes).
                         self.in_string, self.string_start = True, m.start()
+                    elif ":" in ch:
+                        self._check_literal_url(m.start(), ch)
                 elif ch in "{[":
+                    if ch == "[" and self.is_url_string(m.start()):
+                        # An array under a URL key holds URLs, and so do arrays nested in it.
+                        ch = _URL_ARRAY
                     self.stack.append(ch)
                     if len(self.stack) > _MAX_DEPTH:
                         # json.loads would hit RecursionError; refuse with a position instead.
@@ -312,13 +338,29 @@ class _JsonScanner:
                 elif self.stack:
                     self.stack.pop()
 
+    def is_url_string(self, at: int) -> bool:
+        """Whether the JSON value starting at ``at`` is a URL by its key (`URL_KEY_WORDS`)."""
+        if self.stack and self.stack[-1] == _URL_ARRAY:
+            return True
+        key = _key_before(self.source, at)
+        return key is not None and is_url_key(_decode(key))
 
-def _classify_json(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    def _check_literal_url(self, at: int, literal: str) -> None:
+        """Raise ``url-unsafe-scheme`` for a whole literal URL string such as ``"javascript:x"``."""
+        body = literal[1:-1]
+        if um.unsafe_literal_scheme(_decode(body)) is not None and self.is_url_string(at):
+            um.check_literal_scheme(self.source, _decode(body), at + 1)
+
+
+def _classify_json(
+    source: str, spans: Sequence[tuple[int, int]], url_fields: Sequence[bool]
+) -> tuple[str, ...]:
     names: list[str] = []
     placeholders: list[str] = []
     scanner = _JsonScanner(source)
     # URL state of the current string: None before its first token, -1 when it is no URL.
     url_state: int | None = None
+    whole = (0, 0)
     pos = 0
     for index, (start, end) in enumerate(spans):
         was_in_string = scanner.in_string
@@ -329,19 +371,36 @@ def _classify_json(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, 
                 url_state = None
             run = _decode(source[max(scanner.string_start + 1, pos) : start])
             if url_state is None:
-                url_state = _string_url_state(run)
-                if url_state < 0 and not run and _has_url_key(source, scanner.string_start):
-                    url_state = _START
+                url_state = _string_url_state(source, run, scanner, url_fields[index])
             elif url_state >= 0:
-                url_state = _url_advance(url_state, run, 0, len(run))
+                url_state = um.advance(url_state, run, 0, len(run))
+            if url_state == um.SCHEME_CONTINUED:
+                raise um.scheme_slot_error(source, *whole, continued=True)
+            if url_state == um.SCHEME:
+                raise um.scheme_slot_error(source, start, end)
+            if url_state >= 0 and "&" in run:
+                um.check_entity_slot(run, source, start, end)
             if url_state < 0:
                 names.append("json_string")
             else:
                 names.append(_JSON_URL_PART[url_state])
-                url_state = _AFTER_TOKEN[url_state]
+                if url_state == um.START:
+                    whole = (start, end)
+                url_state = um.AFTER_TOKEN[url_state]
+                if url_state == um.WHOLE_TAIL:
+                    _check_tail(source, spans, index, whole)
             placeholders.append(_STRING_PLACEHOLDER)
         else:
             _check_value_slot(source, spans, index, scanner.stack, pos)
+            if scanner.is_url_string(start):
+                raise _compile_error(
+                    "json-bare-url",
+                    "merge field as a bare value under a URL key: it would be inserted as a "
+                    'string without the URL filter; quote it, e.g. `"url": "@{...}"`',
+                    source,
+                    start,
+                    end,
+                )
             names.append("json_value")
             placeholders.append(_VALUE_PLACEHOLDER)
         pos = end
@@ -350,27 +409,39 @@ def _classify_json(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, 
     return tuple(names)
 
 
-def _has_url_key(source: str, string_start: int) -> bool:
-    """Whether the JSON string opening at ``string_start`` is the value of a URL-named key."""
-    window = source[max(0, string_start - _KEY_WINDOW) : string_start]
-    match = _KEY_BEFORE.search(window)
-    return match is not None and _URL_KEY.search(_decode(match.group(1))) is not None
+def _check_tail(
+    source: str, spans: Sequence[tuple[int, int]], index: int, whole: tuple[int, int]
+) -> None:
+    """Raise ``url-scheme-slot`` when the string text after token ``index`` continues the scheme
+    of the whole-URL token at ``whole`` (a `:` before any `/`, `?` or `#`)."""
+    end = spans[index][1]
+    limit = spans[index + 1][0] if index + 1 < len(spans) else len(source)
+    body_end = _STRING_BODY.match(source, end, limit).end()  # type: ignore[union-attr]
+    tail = _decode(source[end:body_end])
+    if um.advance(um.WHOLE_TAIL, tail, 0, len(tail)) == um.SCHEME_CONTINUED:
+        raise um.scheme_slot_error(source, *whole, continued=True)
 
 
-def _string_url_state(prefix: str) -> int:
+def _string_url_state(source: str, prefix: str, scanner: _JsonScanner, url_field: bool) -> int:
     """URL state at the first token of a JSON string whose decoded text before it is ``prefix``.
 
-    The string is a URL when ``prefix``, leading blanks and C0 controls dropped as URL parsers
-    do, starts with ``http://``, ``https://``, ``mailto:`` (any case) or ``/``; otherwise the
-    result is -1.  A token at the very start of a string cannot be told apart from plain text
-    (``"@{Lead:FirstName,} / @{Lead:LastName,}"``) by its text, so the caller asks the key
-    (`_has_url_key`): under a URL-named key it is a whole-URL slot (``json_url``), under any
-    other it and the rest of its string stay ``json_string``.
+    The string is a URL when its key, or the key of the array it is in, names a URL
+    (`URL_KEY_WORDS`): then the machine runs from the string's start, and a literal unsafe
+    scheme is an error.  It is also a URL when ``prefix``, leading blanks and C0 controls
+    dropped as URL parsers do, starts with ``http://``, ``https://``, ``mailto:`` (any case) or
+    ``/``, or when it is blank and the token's catalog field holds URLs (``url_field``): then the
+    token is a whole-URL slot.  Otherwise the result is -1 (plain text): a token at the start of
+    a string cannot be told apart from text (``"@{Lead:FirstName,} / @{Lead:LastName,}"``).
     """
-    head = prefix[_LEADING.match(prefix).end() :].lower()  # type: ignore[union-attr]
-    if not head.startswith(_URL_STRING_PREFIXES):
+    if scanner.is_url_string(scanner.string_start):
+        um.check_literal_scheme(source, prefix, scanner.string_start + 1)
+        return um.advance(um.START, prefix, 0, len(prefix))
+    start = um.literal_start(prefix)
+    if start == len(prefix):
+        return um.START if url_field else -1
+    if not prefix[start:].lower().startswith(_URL_STRING_PREFIXES):
         return -1
-    return _url_advance(_START, prefix, 0, len(prefix))
+    return um.advance(um.START, prefix, 0, len(prefix))
 
 
 def _check_value_slot(
@@ -393,7 +464,7 @@ def _check_value_slot(
         after = _TOKEN
     else:
         after = ""
-    top = stack[-1] if stack else ""
+    top = stack[-1][:1] if stack else ""
     if prev == "{" or (prev == "," and top == "{") or after == ":":
         raise _compile_error(
             "json-key-slot",
@@ -478,16 +549,25 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
         ) from None
 
 
-def classify(source: str, spans: Sequence[tuple[int, int]], kind: str) -> tuple[str, ...]:
+def classify(
+    source: str,
+    spans: Sequence[tuple[int, int]],
+    kind: str,
+    *,
+    url_fields: Sequence[bool] = (),
+) -> tuple[str, ...]:
     """Return the encoder name bound to each token of ``source``, in the order of ``spans``.
 
     ``spans`` holds the ``(start, end)`` offsets of each merge-field token (``start`` at its
     ``@``, ``end`` just past its ``}``), in order and not overlapping; everything between them
-    is literal text.  ``kind`` is one of `KINDS`: ``form``, ``html`` and ``text`` give every
-    token that encoder; ``url`` and ``json`` run a state machine over the literal text (see the
-    module docstring).  Raises `TemplateCompileError` (with a ``code`` from `ERROR_CODES`) for
-    an unsafe or ambiguous position or a ``json`` template that is not valid JSON around its
-    tokens, and `ValueError` for an unknown ``kind`` or malformed ``spans``.
+    is literal text.  ``kind`` is one of `KINDS`: ``form`` and ``text`` give every token that
+    encoder; ``url``, ``json`` and ``html`` run a state machine over the literal text (see the
+    module docstring and `mergefield.html_positions`).  ``url_fields`` says, per token, whether
+    its catalog field holds URLs (`FieldSpec.url`): such a token starting a JSON string or an
+    HTML URL attribute is a whole-URL slot.  Raises `TemplateCompileError` (with a ``code`` from
+    `ERROR_CODES`) for an unsafe or ambiguous position, a literal unsafe URL scheme, or a
+    ``json`` template that is not valid JSON around its tokens, and `ValueError` for an unknown
+    ``kind`` or malformed ``spans``.
     """
     if kind not in KINDS:
         raise ValueError(
@@ -501,8 +581,13 @@ def classify(source: str, spans: Sequence[tuple[int, int]], kind: str) -> tuple[
                 f"source of length {len(source)}"
             )
         previous_end = end
+    flags = tuple(url_fields) if url_fields else (False,) * len(spans)
+    if len(flags) != len(spans):
+        raise ValueError(f"url_fields has {len(flags)} entries for {len(spans)} spans")
     if kind == "url":
         return _classify_url(source, spans)
     if kind == "json":
-        return _classify_json(source, spans)
+        return _classify_json(source, spans, flags)
+    if kind == "html":
+        return classify_html(source, spans, flags)
     return (kind,) * len(spans)

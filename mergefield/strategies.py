@@ -27,12 +27,13 @@ from hypothesis import strategies as st
 
 from mergefield._fast_py import scan as _scan
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
-from mergefield.positions import KINDS
+from mergefield.positions import KINDS, is_url_key
 
 __all__ = [
     "CUSTOM_FIELDS",
     "DATE_FORMATS",
     "MALFORMED_TOKENS",
+    "SCHEME_TRICKS",
     "URL_KEYS",
     "blns",
     "connectors",
@@ -46,7 +47,18 @@ __all__ = [
 CUSTOM_FIELDS: tuple[str, ...] = ("mx_Custom_1", "mx_Plan")
 """Lead custom fields (``mx_`` + schema name) that drawn templates name and drawn records fill."""
 
-URL_KEYS: tuple[str, ...] = ("url", "href", "callbackUrl", "photo_uri", "link", "src")
+URL_KEYS: tuple[str, ...] = (
+    "url",
+    "href",
+    "callbackUrl",
+    "photo_uri",
+    "link",
+    "src",
+    "redirect",
+    "Webhooks",
+    "avatar",
+    "logo_url",
+)
 """JSON keys under which a string that starts with a merge field is a whole URL (``json_url``)."""
 
 DATE_FORMATS: tuple[str, ...] = (
@@ -205,7 +217,11 @@ def _json_doc(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     ).map(lambda t: '"' + "".join(t) + '"')
     scalar = st.sampled_from(["0", "-1.5e3", "true", "false", "null", '""'])
     value = st.one_of(plain, url_string, token, scalar)
-    key = st.one_of(st.sampled_from(["to", "text", "name", "score", "n"]), _json_text(4))
+    # A bare value under a URL-named key is an error (json-bare-url), so plain keys never are.
+    key = st.one_of(
+        st.sampled_from(["to", "text", "name", "score", "n"]),
+        _json_text(4).filter(lambda k: not is_url_key(json.loads(f'"{k}"'))),
+    )
     member = st.tuples(key.map(lambda k: f'"{k}"'), _JSON_WS, value).map(
         lambda m: f"{m[0]}:{m[1]}{m[2]}"
     )
@@ -228,12 +244,90 @@ def _json_doc(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.tuples(_JSON_WS, doc, _JSON_WS).map("".join)
 
 
+def _escape_literal(source: str, quote: str) -> str:
+    """HTML-escape ``&`` and ``quote`` in the literal text of ``source``, not in its tokens."""
+    tokens_, _ = _scan(source, False)
+    out: list[str] = []
+    pos = 0
+    for t in tokens_:
+        out.append(source[pos : t[3]].replace("&", "&amp;").replace(quote, f"&#{ord(quote)};"))
+        out.append(source[t[3] : t[4]])
+        pos = t[4]
+    out.append(source[pos:].replace("&", "&amp;").replace(quote, f"&#{ord(quote)};"))
+    return "".join(out)
+
+
+_HTML_TEXT = st.one_of(
+    st.text(
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="<&"), max_size=5
+    ).map(_literal),
+    st.sampled_from(["&amp;", "&lt;", "&#39;", "&eacute;", " > ", "a=b"]),
+)
+
+
+def _html_doc(token: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """An HTML template with tokens in every position kind `html` accepts (README, "Contextual
+    HTML"): text, RCDATA, quoted plain attributes, URL attributes (whole URL and parts), srcset
+    candidates and descriptors, a meta refresh URL; with uppercase names, single quotes, `>`
+    inside quoted values, odd end tags, entities, and literal comments, scripts and styles."""
+    url_template = _url(token)
+    text = _pieces(token, _HTML_TEXT)
+    quote = st.sampled_from(['"', "'"])
+    plain_value = _pieces(
+        token, st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=5).map(_literal)
+    )
+    plain = st.tuples(
+        st.sampled_from(["title", "alt", "class", "ID", "data-onboarding", "Title"]),
+        quote,
+        plain_value,
+    ).map(lambda a: f" {a[0]}={a[1]}{_escape_literal(a[2], a[1])}{a[1]}")
+    url_attr = st.tuples(
+        st.sampled_from(["href", "src", "HREF", "action", "poster", "data-src", "xlink:href"]),
+        quote,
+        url_template,
+    ).map(lambda a: f" {a[0]}={a[1]}{_escape_literal(a[2], a[1])}{a[1]}")
+    candidate = st.tuples(
+        st.one_of(token, _pieces(token, _chars(_HOST_CHARS)).map("/img/".__add__)),
+        st.sampled_from(["", " 1x", " 2x", " 100w"]),
+    ).map("".join)
+    srcset = st.tuples(quote, st.lists(candidate, min_size=1, max_size=3)).map(
+        lambda a: f" srcset={a[0]}{_escape_literal(', '.join(a[1]), a[0])}{a[0]}"
+    )
+    attrs = st.lists(st.one_of(plain, url_attr, srcset, st.just(" hidden")), max_size=3).map(
+        "".join
+    )
+    element = st.tuples(
+        st.sampled_from(["a", "p", "img", "A", "div", "Img", "form", "video"]), attrs, text
+    ).map(lambda e: f"<{e[0]}{e[1]}>{e[2]}</{e[0]}>")
+    rcdata = st.tuples(st.sampled_from(["title", "textarea", "TITLE"]), text).map(
+        lambda e: f"<{e[0]}>{e[1]}</{e[0]} >"
+    )
+    refresh = st.tuples(st.sampled_from(["0; url=", "5;URL='", "3, "]), url_template).map(
+        lambda r: f'<meta http-equiv="refresh" content="{_escape_literal(r[0] + r[1], chr(34))}">'
+    )
+    fixed = st.sampled_from(
+        [
+            "<!-- a comment -->",
+            "<!---->",
+            "<script>if (a < b && c > d) x = '</p>';</script >",
+            "<STYLE>p > a { color: red }</STYLE>",
+            "<br/>",
+            "<!DOCTYPE html>",
+            '<a title="x>y">',
+        ]
+    )
+    chunk = st.one_of(text, element, rcdata, refresh, fixed)
+    document = st.lists(chunk, min_size=1, max_size=4).map("".join)
+
+    # A composite's repr is its name, not the 40 kB tree above (hypothesis warns about those).
+    @st.composite
+    def html_template(draw: st.DrawFn) -> str:
+        return draw(document)
+
+    return html_template()
+
+
 def _free_text(kind: str) -> st.SearchStrategy[str]:
-    if kind == "html":
-        snippets = ['<a href="', '">', "<p>", "</p>", "'", " title='", "&amp;", "<!-- ", " -->"]
-        return st.one_of(
-            st.sampled_from(snippets), st.text(alphabet=_SAFE_TEXT, max_size=5).map(_literal)
-        )
     if kind == "form":
         return st.one_of(
             st.sampled_from(["&", "=", "to=", "&name=", "+"]), _chars(string.ascii_letters + "%+")
@@ -258,6 +352,24 @@ _POSITION_ERRORS: Mapping[str, tuple[str, ...]] = {
         '{"a": "@{Lead:FirstName,}"',
         '{"a": "x\n@{Lead:FirstName,}"}',
         "[" * 600 + "@{Lead:Mobile,}" + "]" * 600,
+        '{"redirect": "javascript:void(0)", "a": "@{Lead:FirstName,}"}',
+        '{"url": "@{Lead:Website,}:alert(1)"}',
+        '{"redirect": @{Lead:Website,}}',
+    ),
+    "html": (
+        "<a @{Lead:FirstName,}>x</a>",
+        "<@{Lead:FirstName,}>",
+        "<img src=@{Lead:PhotoUrl,}>",
+        "<a onclick=\"go('@{Lead:Id,}')\">x</a>",
+        "<script>var a = '@{Lead:FirstName,}';</script>",
+        '<p style="color: @{Lead:FirstName,}">x</p>',
+        "<style>p { color: @{Lead:FirstName,} }</style>",
+        "<!-- @{Lead:FirstName,} -->",
+        '<a href="@{Lead:Website,}',
+        "<title>@{Lead:FirstName,}",
+        "<a href=\"javascript:go('@{Lead:Id,}')\">x</a>",
+        '<a href="@{Lead:Website,}:alert(1)">x</a>',
+        '<a href="/x?c=&#@{Lead:Id,};">x</a>',
     ),
 }
 
@@ -306,10 +418,12 @@ def templates(
     and the drawn sources together put merge fields in every position the kind has: for
     ``url`` the whole URL, host, port, path, query key and value and fragment (of ``https://``,
     ``//``, relative and ``mailto:`` URLs); for ``json`` strings, URLs inside strings, whole URLs
-    under a key named like `URL_KEYS` and bare values, in nested objects and arrays; anywhere in
-    ``form``, ``html`` and ``text``.  With ``valid=False`` every drawn source fails to compile
-    in strict mode (a malformed token from `MALFORMED_TOKENS` or a random one, or for ``url``
-    and ``json`` a merge field where that kind cannot hold one, or invalid JSON), which is what
+    under a key named like `URL_KEYS` and bare values, in nested objects and arrays; for
+    ``html`` text, RCDATA, quoted plain and URL attributes, ``srcset`` and meta refresh (see
+    `_html_doc`); anywhere in ``form`` and ``text``.  With ``valid=False`` every drawn source
+    fails to compile in strict mode (a malformed token from `MALFORMED_TOKENS` or a random one,
+    or for ``url``, ``json`` and ``html`` a merge field where that kind cannot hold one, a
+    literal unsafe scheme, invalid JSON or unclosed HTML), which is what
     parser fuzzing needs; in lax mode most compile, with the malformed tokens kept as text.
     """
     if kind not in KINDS:
@@ -322,6 +436,8 @@ def templates(
         shape = _url(token)
     elif kind == "json":
         shape = _json_doc(token)
+    elif kind == "html":
+        shape = _html_doc(token)
     else:
         shape = _pieces(token, _free_text(kind), min_size=1)
     well_formed = shape.filter(lambda s: "@{" in s)
@@ -340,6 +456,7 @@ def _strings() -> st.SearchStrategy[Any]:
         ),
         st.sampled_from(["", " ", "%", "%zz", "\u2028", "\r\n", "\x00"]),
         unsafe_urls(),
+        st.sampled_from(SCHEME_TRICKS),
         st.none(),
     )
 
@@ -373,6 +490,30 @@ def _dates() -> st.SearchStrategy[Any]:
         st.sampled_from(["not a date", "2024-02-30", "yesterday", "12:00", "", "0"]),
         st.none(),
     )
+
+
+SCHEME_TRICKS: tuple[str, ...] = (
+    "&#106;avascript:alert(1)",
+    "&#x6A;avascript&colon;alert(1)",
+    "java\tscript:alert(1)",
+    "java&#9;script:alert(1)",
+    "//evil.example",
+    "\\\\evil.example",
+    "/\\evil.example",
+    "\x00javascript:alert(1)",
+    "javascript\x00:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "javascript",
+    "script:alert(1)",
+    ":alert(1)",
+    "0; url=javascript:alert(1)",
+    "x.png 1x, javascript:alert(1) 2x",
+    '" onmouseover="alert(1)',
+    "' onmouseover='alert(1)",
+    "--><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+)
+"""Values that try to smuggle a scheme, an attribute or a tag past an encoder (issue 14)."""
 
 
 def unsafe_urls() -> st.SearchStrategy[str]:

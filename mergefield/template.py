@@ -47,7 +47,7 @@ MODES = ("lax", "strict")
 ROW_RESOURCE = "Lead"
 
 # Encoder pipelines the core can run itself on a plain str, by the base transform it runs.  A
-# PERCENT output is unreserved ASCII and `%`, which JSON string escaping leaves alone.
+# PERCENT output is unreserved ASCII and `%`, which JSON string and HTML escaping leave alone.
 FAST_STEPS: Mapping[tuple[int, ...], int] = {
     (TEXT,): TEXT,
     (PERCENT,): PERCENT,
@@ -55,6 +55,7 @@ FAST_STEPS: Mapping[tuple[int, ...], int] = {
     (HTML,): HTML,
     (JSON_STRING,): JSON_STRING,
     (PERCENT, JSON_STRING): PERCENT,
+    (PERCENT, HTML): PERCENT,
 }
 
 # `iter_render` hands the core this many leads at a time: large enough to amortize the call,
@@ -250,7 +251,12 @@ class Template:
         catalog.allowed_resources(context)  # raises for an unknown context name
         strict = mode == "strict"
         tokens: list[Token] = tokenize(source, strict=strict)
-        encoders = classify(source, [(t.start, t.end) for t in tokens], kind)
+        encoders = classify(
+            source,
+            [(t.start, t.end) for t in tokens],
+            kind,
+            url_fields=catalog.url_flags(tokens),
+        )
         fields = tuple(
             FieldRef(t.resource, t.field, t.default, t.start, t.end, enc)
             for t, enc in zip(tokens, encoders, strict=True)

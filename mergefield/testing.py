@@ -6,9 +6,14 @@ and holds nothing but unreserved characters and ``%XX``; a whole-URL slot yields
 ``http``, ``https``, ``mailto`` or relative URL (or the documented failsafe); a ``json``
 template parses with `json.loads` and each string slot decodes back to the value; an ``html``
 slot holds no raw ``< > " '`` and no ``&`` that does not start an entity, and unescapes back to
-the value; a ``form`` slot decodes back with `urllib.parse.unquote_plus`.  It also checks that
-the core's output is exactly the slot-by-slot rendering, and that a ``url`` template does not
-render a ``javascript:``, ``vbscript:`` or ``data:`` URL from its literal text.  A failure
+the value; a ``form`` slot decodes back with `urllib.parse.unquote_plus`; an ``html_url*`` slot
+is HTML-unescaped and then checked as its URL part.  It also checks that the core's output is
+exactly the slot-by-slot rendering, and it applies the one URL rule of `mergefield.compile`
+(SPEC section 4) to the whole output: no URL of a ``url`` template, no URL string of a ``json``
+template (`mergefield.positions.is_url_key`) and no URL attribute of an ``html`` template
+(`mergefield.html_positions.attribute_kind`) has a ``javascript:``, ``vbscript:`` or ``data:``
+scheme; and an ``html`` rendering, parsed with `html.parser`, has exactly the tags and
+attributes of the same template rendered with a neutral value in every slot.  A failure
 raises `UnsafeRenderingError`, an `AssertionError` whose message shows the template, the
 records, the slot (field, encoder), the value and what came out.  `fuzz_template` runs the same
 assertion over records drawn by `mergefield.strategies.records` (needs ``hypothesis``).
@@ -21,10 +26,18 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
+from html.parser import HTMLParser
 from typing import Any
 
-from mergefield.encoding import UNSAFE_URL_FAILSAFE, URL_SCHEMES
+from mergefield.encoding import (
+    UNSAFE_LITERAL_SCHEMES,
+    UNSAFE_URL_FAILSAFE,
+    URL_SCHEMES,
+    url_scheme,
+)
 from mergefield.errors import RenderError
+from mergefield.html_positions import URL_VALUE_KINDS, attribute_kind
+from mergefield.positions import is_url_key
 from mergefield.template import FieldRef, Template, compile
 from mergefield.values import PreEncoded, format_value, is_missing
 
@@ -33,10 +46,9 @@ __all__ = [
     "UnsafeRenderingError",
     "assert_renders_safely",
     "fuzz_template",
+    "html_shape",
 ]
 
-UNSAFE_LITERAL_SCHEMES: frozenset[str] = frozenset({"javascript", "vbscript", "data"})
-"""Schemes a rendered ``url`` template may never have, even when its own text wrote them."""
 
 Records = Mapping[str, Mapping[str, Any] | None]
 
@@ -44,11 +56,8 @@ _PERCENT_PART = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
 _FORM_PART = re.compile(r"(?:[A-Za-z0-9\-._~+]|%[0-9A-F]{2})*")
 _WHOLE_URL = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 _HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|#34|#39);")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-# What browsers (WHATWG URL) strip or drop before they look for a scheme.
-_C0_AND_SPACE = "".join(map(chr, range(0x21)))
-_TAB_NL = {0x09: None, 0x0A: None, 0x0D: None}
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_REFRESH_URL = re.compile(r"\s*[0-9.]*\s*[;,]\s*(?:url\s*=\s*)?[\"']?(.*)", re.I | re.S)
 
 
 class UnsafeRenderingError(AssertionError):
@@ -105,11 +114,6 @@ def _lax(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
-def _browser_scheme(url: str) -> str:
-    match = _SCHEME.match(url.strip(_C0_AND_SPACE).translate(_TAB_NL))
-    return match.group(1).lower() if match else ""
-
-
 def _plain_text(slot: Any, value: object) -> str | None:
     """The text a slot encodes for ``value`` (defaults applied); None when it is trusted."""
     if is_missing(value):
@@ -128,7 +132,7 @@ def _url_problem(piece: str, text: str) -> str | None:
     if not _WHOLE_URL.fullmatch(piece):
         return "whole-URL slot holds a character that must be percent-encoded"
     for view in (piece, html.unescape(piece)):
-        scheme = _browser_scheme(view)
+        scheme = url_scheme(view)
         if scheme and scheme not in URL_SCHEMES:
             return f"whole-URL slot yields the scheme {scheme!r}"
     if urllib.parse.unquote(piece) != urllib.parse.unquote(_lax(text)):
@@ -158,6 +162,11 @@ def _piece_problem(encoder: str, piece: str, text: str, slot: Any, value: object
         if slot.type != "Number" and not (isinstance(parsed, str) and _same(parsed, text)):
             return "JSON value slot does not decode back to the value as a string"
         return None
+    if encoder.startswith("html_url"):
+        problem = _html_problem(piece)
+        if problem is not None:
+            return problem
+        encoder, piece = encoder[len("html_") :], html.unescape(piece)
     if encoder == "url":
         return _url_problem(piece, text)
     if encoder.startswith("url_"):
@@ -170,14 +179,96 @@ def _piece_problem(encoder: str, piece: str, text: str, slot: Any, value: object
             return "form slot holds a character other than A-Z a-z 0-9 - . _ ~ + and %XX"
         decoded = urllib.parse.unquote_plus(piece, errors="strict")
         return None if decoded == _lax(text) else "form slot does not decode back to the value"
-    if encoder == "html":
-        raw = set(piece) & set("<>\"'")
-        if raw:
-            return f"HTML slot holds a raw {''.join(sorted(raw))}"
-        if _HTML_ENTITY.sub("", piece).count("&"):
-            return "HTML slot holds a raw &"
+    if encoder in ("html", "html_attr"):
+        problem = _html_problem(piece)
+        if problem is not None:
+            return problem
         return None if html.unescape(piece) == _lax(text) else "HTML slot does not unescape back"
     return None if piece == _lax(text) else "text slot changed the value"
+
+
+def _html_problem(piece: str) -> str | None:
+    raw = set(piece) & set("<>\"'")
+    if raw:
+        return f"HTML slot holds a raw {''.join(sorted(raw))}"
+    if _HTML_ENTITY.sub("", piece).count("&"):
+        return "HTML slot holds a raw &"
+    return None
+
+
+def _unsafe_scheme(url: str) -> str:
+    """The unsafe scheme ``url`` has, read raw and with character references decoded, or ""."""
+    for view in (url, html.unescape(url)):
+        scheme = url_scheme(view)
+        if scheme in UNSAFE_LITERAL_SCHEMES:
+            return scheme
+    return ""
+
+
+def _json_urls(value: object, url: bool = False) -> Iterable[str]:
+    """The strings of a parsed JSON document that are URLs by their key (`is_url_key`)."""
+    if isinstance(value, str):
+        if url:
+            yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_urls(item, url)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_urls(item, is_url_key(key))
+
+
+class _Shape(HTMLParser):
+    """The tags and attribute names of an HTML text, and the values of its URL attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.shape: list[tuple[str, ...]] = []
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.shape.append((tag, *(name for name, _ in attrs)))
+        refresh = any(
+            name == "http-equiv" and (value or "").strip().lower() == "refresh"
+            for name, value in attrs
+        )
+        for name, value in attrs:
+            if value is None or attribute_kind(tag, name) not in URL_VALUE_KINDS:
+                continue
+            if tag != "meta" or name != "content" or refresh:
+                self.urls.extend(_attribute_urls(name, value))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.shape.append(("/" + tag,))
+
+
+def _attribute_urls(name: str, value: str) -> list[str]:
+    if name.endswith("srcset"):
+        return [part.split()[0] for part in value.split(",") if part.strip()]
+    if name == "content":
+        match = _REFRESH_URL.match(value)
+        return [match.group(1)] if match else []
+    return [value]
+
+
+def html_shape(text: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The start and end tags (with attribute names) of ``text``, and its URL attribute values."""
+    parser = _Shape()
+    parser.feed(text)
+    parser.close()
+    return parser.shape, parser.urls
+
+
+def _neutral_rendering(template: Template) -> str:
+    """``template`` rendered with ``x`` in every slot (how its literal text alone parses)."""
+    parts = [template._literals[0]]
+    for literal in template._literals[1:]:
+        parts.append("x")
+        parts.append(literal)
+    return "".join(parts)
 
 
 def _no_constant(name: str) -> object:
@@ -222,11 +313,22 @@ def _check(template: Template, records: Records) -> None:
             json.loads(output, parse_constant=_no_constant)
         except ValueError as exc:
             raise fail(f"the rendered JSON does not parse: {exc}", output=output) from None
+    urls: Iterable[str] = ()
     if template.kind == "url":
-        for view in (output, html.unescape(output)):
-            scheme = _browser_scheme(view)
-            if scheme in UNSAFE_LITERAL_SCHEMES:
-                raise fail(f"the rendered URL has the scheme {scheme!r}", output=output)
+        urls = [output]
+    elif template.kind == "json":
+        urls = _json_urls(json.loads(output))
+    elif template.kind == "html":
+        shape, urls = html_shape(output)
+        if shape != html_shape(_neutral_rendering(template))[0]:
+            raise fail(
+                "the rendered HTML has other tags or attributes than with neutral values",
+                output=output,
+            )
+    for url in urls:
+        scheme = _unsafe_scheme(url)
+        if scheme:
+            raise fail(f"the rendered URL has the scheme {scheme!r}", output=output)
 
 
 def assert_renders_safely(

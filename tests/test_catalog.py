@@ -309,7 +309,9 @@ def _doc(fields: object, **resource: object) -> dict[str, object]:
         (_doc([{"name": "mx_A", "type": "String", "lable": "A"}]),
          "/resources/Lead/fields/0/lable",
          "unknown key 'lable'; allowed keys: aliases, default, derived_from, description, "
-         "label, name, origin, record_key, type"),
+         "label, name, origin, record_key, type, url"),
+        (_doc([{"name": "mx_A", "type": "String", "url": "yes"}]),
+         "/resources/Lead/fields/0/url", "expected true or false, got a string"),
         (_doc([{"name": " mx_A", "type": "String"}]), "/resources/Lead/fields/0/name",
          "field name ' mx_A' is empty or has blanks at either end"),
         (_doc([{"name": "a,b", "type": "String"}]), "/resources/Lead/fields/0/name",

@@ -69,6 +69,12 @@ def test_encoder_names_and_pipelines() -> None:
     assert {name: enc.steps for name, enc in ENCODERS.items()} == {
         "text": (TEXT,),
         "html": (HTML,),
+        "html_attr": (HTML,),
+        "html_url": (WHOLE_URL, HTML),
+        "html_url_host": (PERCENT, HTML),
+        "html_url_path": (PERCENT, HTML),
+        "html_url_query": (PERCENT, HTML),
+        "html_url_fragment": (PERCENT, HTML),
         "form": (FORM,),
         "url": (WHOLE_URL,),
         "url_host": (PERCENT,),

@@ -46,14 +46,28 @@ def test_a_deliberately_unsafe_template_fails_with_its_pointer(pytester: pytest.
     _project(pytester, doc)
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=15, failed=1)
+    # One rule (issue 14): the plugin fails on the compile error check() reports for it.
     result.stdout.fnmatch_lines(
         [
             "*test_sms?/grid_actions/2/web_url?*",
-            "*/grid_actions/2/web_url (context 'grid', kind 'url'): unsafe rendering*",
-            "*the rendered URL has the scheme 'javascript'*",
-            "*template: \"javascript:send('@{Lead:Mobile,}')\"*",
+            "*/grid_actions/2/web_url (context 'grid', kind 'url'): \"javascript:send(*",
+            "*1:1 url-unsafe-scheme: the URL's literal text starts with the unsafe scheme*",
         ]
     )
+
+
+def test_an_unsafe_position_fails_even_without_name_checks(pytester: pytest.Pytester) -> None:
+    doc = _demo_connector()
+    actions = doc["grid_actions"]
+    assert isinstance(actions, list)
+    actions[2]["web_url"] = "@{Lead:Website,}:alert(1)"
+    (pytester.path / "connectors").mkdir()
+    (pytester.path / "connectors" / "sms.json").write_text(json.dumps(doc), "utf-8")
+    line = ONE_LINE.format(n=3).replace(")", ", check_names=False)", 1)
+    pytester.makepyfile(test_templates=HEADER + line + "\n")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=15, failed=1)
+    result.stdout.fnmatch_lines(["*1:1 url-scheme-slot: literal `:` after a merge field*"])
 
 
 def test_a_template_with_check_errors_fails_before_fuzzing(pytester: pytest.Pytester) -> None:

@@ -75,7 +75,7 @@ URL_TABLE = [
     ("@{Lead:Website,}?id=@{Lead:Id,}", ("url", "url_query")),
     ("@{Lead:Website,}#@{Lead:Id,}", ("url", "url_fragment")),
     ("@{Lead:Website,}@{Lead:Id,}", ("url", "url_path")),
-    ("@{Lead:Website,}:8080/@{Lead:Id,}", ("url", "url_path")),
+    ("@{Lead:Website,}/8080:@{Lead:Id,}", ("url", "url_path")),
     # leading blanks and C0 controls are dropped as by browsers and urllib; trailing ones stay
     ("  @{Lead:Website,}  ", ("url",)),
     ("\t\r\n @{Lead:Website,}", ("url",)),
@@ -254,6 +254,45 @@ KEY = (
 )
 SCHEME = "merge field inside the URL scheme: put it after `://`, e.g. `https://@{...}`"
 
+CONTINUED = (
+    "literal `:` after a merge field that starts the URL: its value would choose the scheme "
+    "(`javascript` + `:...`); write the scheme literally before the field, e.g. "
+    "`https://@{...}`, or put `/`, `?` or `#` before the `:`"
+)
+UNSAFE = (
+    "the URL's literal text starts with the unsafe scheme `{}:`, which runs script or inlines "
+    "a document: link to an http, https or mailto URL or a relative one"
+)
+BARE_URL = (
+    "merge field as a bare value under a URL key: it would be inserted as a string without the "
+    'URL filter; quote it, e.g. `"url": "@{...}"`'
+)
+NAME = (
+    "merge field in a tag or attribute name, or where one is expected: its value could add "
+    "tags or attributes; write names literally and put the field in a quoted attribute value "
+    "or between tags"
+)
+COMMENT = (
+    "merge field inside an HTML comment: a value with `-->` would end it; move the field out "
+    "of the comment"
+)
+SCRIPT = (
+    "merge field inside <script>: HTML escaping cannot make a value safe as code; pass it in a "
+    "quoted data-* attribute instead"
+)
+STYLE_ATTR = (
+    "merge field in attribute `style`, a style attribute: HTML escaping cannot make a value "
+    "safe there; pass it in a quoted data-* attribute or choose a class"
+)
+UNQUOTED = (
+    "merge field in the unquoted value of attribute `src`: a blank in the value would start "
+    'another attribute; quote the attribute, e.g. src="..."'
+)
+ENTITY = (
+    "merge field inside a character reference (`&#...;`): the value would choose the "
+    "character; remove the `&` or write the reference literally"
+)
+
 DEEP = "[" * 501 + "]" * 501
 
 ERROR_TABLE = [
@@ -266,6 +305,90 @@ ERROR_TABLE = [
     ("ht\ntps@{Lead:X,}", "url", "url-scheme-slot", SCHEME, 6, 16, 2, 4),
     # the first offending token is reported
     ("x@{Lead:A,}@{Lead:B,}", "url", "url-scheme-slot", SCHEME, 1, 11, 1, 2),
+    # literal text after a whole-URL token that continues its scheme (issue 14, item 3)
+    ("@{Lead:W,}:alert(1)", "url", "url-scheme-slot", CONTINUED, 0, 10, 1, 1),
+    ("@{Lead:W,}://@{Lead:C,}/@{Lead:N,}", "url", "url-scheme-slot", CONTINUED, 0, 10, 1, 1),
+    ("@{Lead:W,}@{Lead:X,}:8080/", "url", "url-scheme-slot", CONTINUED, 0, 10, 1, 1),
+    ("@{Lead:Website,}:8080/@{Lead:Id,}", "url", "url-scheme-slot", CONTINUED, 0, 16, 1, 1),
+    ('{"url": "@{Lead:W,}:x"}', "json", "url-scheme-slot", CONTINUED, 9, 19, 1, 10),
+    ('<a href="@{Lead:W,}:x">', "html", "url-scheme-slot", CONTINUED, 9, 19, 1, 10),
+    ('{"url": "x@{Lead:W,}"}', "json", "url-scheme-slot", SCHEME, 10, 20, 1, 11),
+    ('{"url": @{Lead:W,}}', "json", "json-bare-url", BARE_URL, 8, 18, 1, 9),
+    ('{"Links": [1, @{Lead:W,}]}', "json", "json-bare-url", BARE_URL, 14, 24, 1, 15),
+    # a literal unsafe scheme in any URL position (issue 14, item 2)
+    (
+        "javascript:send('@{Lead:M,}')",
+        "url",
+        "url-unsafe-scheme",
+        UNSAFE.format("javascript"),
+        0,
+        11,
+        1,
+        1,
+    ),
+    (" Java\tScript:x", "url", "url-unsafe-scheme", UNSAFE.format("javascript"), 1, 13, 1, 2),
+    ("\nVBScript:x", "url", "url-unsafe-scheme", UNSAFE.format("vbscript"), 1, 10, 2, 1),
+    ("DATA:text/html,x", "url", "url-unsafe-scheme", UNSAFE.format("data"), 0, 5, 1, 1),
+    (
+        '{"link": "javascript:x"}',
+        "json",
+        "url-unsafe-scheme",
+        UNSAFE.format("javascript"),
+        10,
+        21,
+        1,
+        11,
+    ),
+    (
+        '{"links": ["/a", "java\\tscript:x"]}',
+        "json",
+        "url-unsafe-scheme",
+        UNSAFE.format("javascript"),
+        18,
+        31,
+        1,
+        19,
+    ),
+    (
+        "<a HREF='javascript:x'>",
+        "html",
+        "url-unsafe-scheme",
+        UNSAFE.format("javascript"),
+        9,
+        20,
+        1,
+        10,
+    ),
+    (
+        '<a href="&#106;avascript:@{Lead:X,}">',
+        "html",
+        "url-unsafe-scheme",
+        UNSAFE.format("javascript"),
+        9,
+        10,
+        1,
+        10,
+    ),
+    # kind html: positions no encoder makes safe (issue 14, item 1)
+    ("<a @{Lead:A,}>", "html", "html-name-slot", NAME, 3, 13, 1, 4),
+    ("<@{Lead:A,}>", "html", "html-name-slot", NAME, 1, 11, 1, 2),
+    ("<img src=@{Lead:P,}>", "html", "html-unquoted-attr", UNQUOTED, 9, 19, 1, 10),
+    ("<p><!-- @{Lead:A,} --></p>", "html", "html-comment-slot", COMMENT, 8, 18, 1, 9),
+    ("<SCRIPT>var a = '@{Lead:A,}'</SCRIPT>", "html", "html-script-slot", SCRIPT, 17, 27, 1, 18),
+    ('<p style="color: @{Lead:A,}">', "html", "html-style-slot", STYLE_ATTR, 17, 27, 1, 18),
+    ('<a href="/x?c=&#@{Lead:A,};">', "html", "entity-slot", ENTITY, 16, 26, 1, 17),
+    ("&#x6@{Lead:A,};avascript:x", "url", "entity-slot", ENTITY, 4, 14, 1, 5),
+    ('{"u": "/&#@{Lead:A,};"}', "json", "entity-slot", ENTITY, 10, 20, 1, 11),
+    (
+        '<a href="@{Lead:W,}',
+        "html",
+        "html-unclosed",
+        'the html template ends inside the value of attribute `href` (close it with `"`)',
+        0,
+        1,
+        1,
+        1,
+    ),
     ("[@{Lead:A,}5]", "json", "json-glued", glued_after("`5`"), 1, 11, 1, 2),
     ("[tru@{Lead:A,}]", "json", "json-glued", glued_before("`u`"), 4, 14, 1, 5),
     ('{"id": "x"@{Lead:A,}}', "json", "json-glued", glued_before('`"`'), 10, 20, 1, 11),
@@ -484,7 +607,7 @@ def test_malformed_spans(spans: list[tuple[int, int]]) -> None:
 
 def test_constants() -> None:
     assert KINDS == ("url", "json", "form", "html", "text")
-    assert len(set(ENCODERS)) == 15
+    assert len(set(ENCODERS)) == 21
     for _, expected in URL_TABLE + JSON_TABLE:
         assert set(expected) <= set(ENCODERS)
 
@@ -751,7 +874,8 @@ def check_outcome(source: str, spans: list[tuple[int, int]], value: str) -> None
     json.loads(reference_render(source, spans, encoders, value))
 
 
-@settings(max_examples=200)
+# Generation, not classify, is what the health check times; on a shared loaded machine it trips.
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(broken_json(), st.text())
 def test_tokens_at_random_places_give_compile_errors_only(
     template: tuple[str, list[tuple[int, int]]], value: str
@@ -840,9 +964,14 @@ def test_megabyte_of_brackets_is_a_compile_error_not_a_recursion_error() -> None
         ('{"photo_URI": "@{Lead:PhotoUrl,}"}', ("json_url",)),
         ('{"a": {"href":\n "@{Lead:W,}#@{Lead:F,}"}}', ("json_url", "json_url_fragment")),
         ('{"name": "@{Lead:Website,}"}', ("json_string",)),
-        ('{"urls": "@{Lead:Website,}"}', ("json_string",)),
+        ('{"urls": "@{Lead:Website,}"}', ("json_url",)),
+        ('{"redirect": "@{Lead:W,}"}', ("json_url",)),
+        ('{"webhooks": [" @{Lead:W,}", ["@{Lead:W,}"]]}', ("json_url", "json_url")),
+        ('{"profileImage": "\\t@{Lead:W,}"}', ("json_url",)),
+        ('{"avatar": "x/@{Lead:W,}"}', ("json_url_path",)),
+        ('{"note": "@{Lead:FirstName,}"}', ("json_string",)),
+        ('{"logos": [{"name": "@{Lead:W,}"}]}', ("json_string",)),
         ('["@{Lead:W,}"]', ("json_string",)),
-        ('{"url": "x@{Lead:W,}"}', ("json_string",)),
         ('{"a\\"url": "@{Lead:W,}"}', ("json_url",)),
     ],
 )

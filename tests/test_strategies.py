@@ -35,7 +35,15 @@ POSITIONS = {
         "json_url_fragment",
     },
     "form": {"form"},
-    "html": {"html"},
+    "html": {
+        "html",
+        "html_attr",
+        "html_url",
+        "html_url_host",
+        "html_url_path",
+        "html_url_query",
+        "html_url_fragment",
+    },
     "text": {"text"},
 }
 

@@ -29,11 +29,13 @@ The catalog JSON format (version 1)
     (defaults to the name), ``description``, ``default`` (the field-level default, a string),
     ``record_key`` (the record key read when it is not the name), ``derived_from`` (names of
     fields of the same resource joined by a blank when the record lacks this one),
-    ``aliases`` (further names that resolve to this field) and ``origin`` (a note of where the
-    definition comes from: ``"api"`` for the lead API's fields in ``seed.json``; free text).
-    Top-level ``version`` (``1``) and ``description`` are optional.  Unknown keys are errors.
-    A field of the same resource and name as one in the base catalog replaces it, so an account
-    may retype a seed field or give it a default.  Example::
+    ``aliases`` (further names that resolve to this field), ``origin`` (a note of where the
+    definition comes from: ``"api"`` for the lead API's fields in ``seed.json``; free text) and
+    ``url`` (``true`` when the field's values are URLs, such as ``Lead:Website``: a token of it
+    that starts a JSON string is then filtered as a whole URL, see the README's "Encoding by
+    position").  Top-level ``version`` (``1``) and ``description`` are optional.  Unknown keys
+    are errors.  A field of the same resource and name as one in the base catalog replaces it,
+    so an account may retype a seed field or give it a default.  Example::
 
         {
           "version": 1,

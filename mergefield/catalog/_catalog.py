@@ -15,11 +15,22 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from mergefield.catalog import automation, configuration, events, grid, lead_tab, menu
 from mergefield.catalog._json import parse_document, to_document
 from mergefield.catalog._types import CatalogError, Context, FieldSpec, ValueType
+
+
+class _Named(Protocol):
+    """Anything that names a field, such as a template token."""
+
+    @property
+    def resource(self) -> str: ...
+
+    @property
+    def field(self) -> str: ...
+
 
 __all__ = ["CONTEXTS", "LEAD_CUSTOM_FIELD", "Catalog"]
 
@@ -146,6 +157,14 @@ class Catalog:
                 description="Lead custom field",
             )
         return spec
+
+    def url_flags(self, names: Iterable[_Named]) -> tuple[bool, ...]:
+        """For each ``(resource, field)`` named, whether its values are URLs (`FieldSpec.url`)."""
+        flags = []
+        for item in names:
+            spec = self.lookup(item.resource, item.field)
+            flags.append(spec is not None and spec.url)
+        return tuple(flags)
 
     def is_declared(self, resource: str, field: str) -> bool:
         """Whether ``resource:field`` is a declared field or alias (not a free ``mx_`` field)."""

@@ -35,6 +35,7 @@ _FIELD_KEYS = frozenset(
         "derived_from",
         "aliases",
         "origin",
+        "url",
     }
 )
 
@@ -158,6 +159,9 @@ class _Reader:
         origin = entry.get("origin")
         if origin is not None:
             origin = self.string(origin, *parts, "origin")
+        url = entry.get("url", False)
+        if not isinstance(url, bool):
+            raise self.fail(f"expected true or false, got {_kind(url)}", *parts, "url")
         return FieldSpec(
             resource=resource,
             name=name,
@@ -172,6 +176,7 @@ class _Reader:
                 for i, alias in enumerate(self.strings(entry.get("aliases", []), *parts, "aliases"))
             ),
             origin=origin,
+            url=url,
         )
 
 
@@ -217,6 +222,8 @@ def to_document(specs: Iterable[FieldSpec], grants: Mapping[str, Iterable[str]])
             entry["aliases"] = list(spec.aliases)
         if spec.origin is not None:
             entry["origin"] = spec.origin
+        if spec.url:
+            entry["url"] = True
         resources.setdefault(spec.resource, {"fields": []})["fields"].append(entry)
     for context, names in sorted(grants.items()):
         for resource in sorted(names):

@@ -35,6 +35,9 @@ class FieldSpec:
     this field (``Lead:Source`` for ``Lead:Source Lead``).  ``origin`` says where a definition
     comes from when it is not the seed page's field tables: ``"api"`` for a field LeadSquared's
     lead API returns that the page does not list (``Lead:ProspectID``); ``None`` otherwise.
+    ``url`` marks a field whose values
+    are URLs (``Lead:Website``): a token of it that starts a JSON string is a whole-URL slot,
+    filtered by the scheme allow-list, whatever the string's key (README, "Encoding by position").
     """
 
     resource: str
@@ -47,6 +50,7 @@ class FieldSpec:
     derived_from: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     origin: str | None = None
+    url: bool = False
 
     def __post_init__(self) -> None:
         # Accept the plain strings "String"/"Number"/"Date" and lists from callers, but store
