@@ -1016,3 +1016,4 @@ def write_rows(literals, keys, steps, missing, rows, resolve, write, bytes separ
 def write_columns(literals, columns, steps, missing, Py_ssize_t nrows, resolve, write, bytes separator):
     """`render_columns` straight to ``write``; see `_fast_py.write_columns`."""
     return _drive(literals, (), columns, steps, missing, None, nrows, resolve, write, separator)
+include "_arrow.pxi"

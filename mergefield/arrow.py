@@ -172,8 +172,14 @@ def render_arrow(
     template: Template, data: object, *, threads: int | None, records: Mapping[str, Records]
 ) -> Any:
     """`Template.render_arrow`: one large_string array of the rendered rows."""
-    _threads(threads)  # checked on every core; the pure path runs on one thread
+    count = _threads(threads)
     b = template._batch(records)
+    if hasattr(_core.core, "arrow_render"):
+        from . import _arrow_native
+
+        result = _arrow_native.render(_core.core, template, b, _sources(data), count)
+        if result is not None:
+            return result
     pa = _pyarrow("render_arrow on the pure-Python core")
     rows: list[str] = []
     for lines in _pure_lines(template, b, data):
@@ -193,10 +199,18 @@ def write_arrow(
     """`Template.write_arrow`: UTF-8 lines into ``file``, a chunk at a time; the count."""
     from .template import _write_all
 
-    _threads(threads)  # checked on every core; the pure path runs on one thread
+    count = _threads(threads)
     separator = bytes(separator)
     b = template._batch(records)
     write = _write_all(file)
+    if hasattr(_core.core, "arrow_render"):
+        from . import _arrow_native
+
+        written = _arrow_native.write(
+            _core.core, template, b, _sources(data), count, write, separator
+        )
+        if written is not None:
+            return written
     total = 0
     for lines in _pure_lines(template, b, data):
         if lines:
