@@ -437,3 +437,35 @@ def test_readme_arrow_example_runs(core: str, number: int) -> None:
         if f"import {module}" in block:
             pytest.importorskip(module)
     exec(compile(block, f"README Arrow example {number}", "exec"), {})
+
+
+def _shorten_child(capsules: tuple[Any, Any], child: int, length: int) -> tuple[Any, Any]:
+    """Make column ``child`` of an exported record batch claim only ``length`` values, as a
+    faulty producer might (pyarrow itself refuses to build such a batch)."""
+    import ctypes
+
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype = ctypes.c_void_p
+    get.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    array = get(capsules[1], b"arrow_array")
+    # struct ArrowArray: five int64 (length first), then buffers, then children.
+    children = ctypes.cast(array + 48, ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p)))[0]
+    ctypes.cast(children[child], ctypes.POINTER(ctypes.c_int64))[0] = length
+    return capsules
+
+
+def test_short_column_is_named(core: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if core != "cython":
+        pytest.skip("pyarrow refuses such a batch before the pure core sees it")
+    from mergefield import _arrow_native
+
+    monkeypatch.setattr(_arrow_native, "USE_PYARROW", False)
+    batch = pa.record_batch({"FirstName": ["a", "b", "c"], "mx_B": ["p", "q", "r"]})
+
+    class Faulty:
+        def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+            return _shorten_child(batch.__arrow_c_array__(), 1, 1)
+
+    template = mergefield.compile("@{Lead:FirstName,} @{Lead:mx_B,}")
+    with pytest.raises(ValueError, match="column 'mx_B' has 1 values for a batch of 3 rows"):
+        template.render_arrow(Faulty())
