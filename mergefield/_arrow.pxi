@@ -15,8 +15,9 @@
 
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.bytes cimport PyBytes_AS_STRING
+from cpython.buffer cimport PyBUF_ND, PyBUF_STRIDES
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport malloc, realloc, free, strtod
+from libc.stdlib cimport malloc, free, strtod
 from libc.stdio cimport snprintf
 from libc.string cimport memset, strcmp
 from libc.math cimport isnan, isfinite, floor, fabs, signbit
@@ -65,19 +66,51 @@ cdef extern from *:
     };
     #endif
 
+    /* Output buffers of MF_MAP_MIN bytes or more are anonymous mappings on Linux, grown with
+       mremap: the pages move instead of being copied, so each byte of a large output is
+       touched once.  (A first touch costs a page fault, which on a virtual machine can cost
+       more than rendering what the page holds; realloc of a large heap block copies it.) */
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #define MF_MAP_MIN ((size_t)1 << 20)
+    static void* mf_grow(void* p, size_t old_cap, size_t new_cap) {
+      void* m;
+      if (new_cap < MF_MAP_MIN) return realloc(p, new_cap);
+      if (old_cap < MF_MAP_MIN) {
+        m = mmap(NULL, new_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return NULL;
+        if (p != NULL) { memcpy(m, p, old_cap); free(p); }
+        return m;
+      }
+      m = mremap(p, old_cap, new_cap, MREMAP_MAYMOVE);
+      return m == MAP_FAILED ? NULL : m;
+    }
+    static void mf_free(void* p, size_t cap) {
+      if (p == NULL) return;
+      if (cap >= MF_MAP_MIN) munmap(p, cap); else free(p);
+    }
+    #else
+    static void* mf_grow(void* p, size_t old_cap, size_t new_cap) {
+      (void)old_cap; return realloc(p, new_cap);
+    }
+    static void mf_free(void* p, size_t cap) { (void)cap; free(p); }
+    #endif
+
     /* The rendered large_string column once exported: the buffers, shared by every export and
        the owning object, freed when the last reference goes (release may run on any thread). */
     typedef struct {
       char* data;
       int64_t* offsets;
+      size_t data_cap;
+      size_t offsets_cap;
       const void* buffers[3];
       long refs;
     } MFShared;
 
     static void mf_shared_unref(MFShared* s) {
       if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-        free(s->data);
-        free(s->offsets);
+        mf_free(s->data, s->data_cap);
+        mf_free(s->offsets, s->offsets_cap);
         free(s);
       }
     }
@@ -172,6 +205,8 @@ cdef extern from *:
     ctypedef struct MFShared:
         char* data
         int64_t* offsets
+        size_t data_cap
+        size_t offsets_cap
         const void* buffers[3]
         long refs
 
@@ -181,6 +216,8 @@ cdef extern from *:
     void mf_capsule_schema(object capsule) noexcept
     void mf_capsule_array(object capsule) noexcept
     void mf_release_schema_now(ArrowSchema* s) nogil
+    void* mf_grow(void* p, size_t old_cap, size_t new_cap) nogil
+    void mf_free(void* p, size_t cap) nogil
     void mf_release_array_now(ArrowArray* a) nogil
     void mf_release_stream_now(ArrowArrayStream* s) nogil
     int mf_stream_schema(ArrowArrayStream* s, ArrowSchema* out) nogil
@@ -255,7 +292,7 @@ cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
         capacity = needed
     if capacity < 4096:
         capacity = 4096
-    grown = <char*>realloc(out.data, capacity)
+    grown = <char*>mf_grow(out.data, out.capacity, capacity)
     if grown == NULL:
         with gil:
             raise MemoryError()
@@ -267,7 +304,9 @@ cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
 cdef int _out_end_row(Out* out) except -1 nogil:
     cdef int64_t* grown
     if out.rows + 2 > out.row_capacity:
-        grown = <int64_t*>realloc(out.offsets, out.row_capacity * 2 * sizeof(int64_t))
+        grown = <int64_t*>mf_grow(
+            out.offsets, out.row_capacity * sizeof(int64_t), out.row_capacity * 2 * sizeof(int64_t)
+        )
         if grown == NULL:
             with gil:
                 raise MemoryError()
@@ -714,20 +753,46 @@ def arrow_stream_batches(stream_capsule):
 
 cdef class ArrowOut:
     """Rendered rows as UTF-8: a large_string array (``__arrow_c_array__``, zero-copy) or, for
-    `write_arrow`, separated lines taken out with `take`."""
+    `write_arrow`, separated lines read through the buffer protocol, then `clear`ed."""
     cdef Out out
     cdef MFShared* shared
+    cdef Py_ssize_t views  # buffer views handed out (`write`): no change while any is alive
 
     def __cinit__(self):
         _out_init(&self.out)
         self.shared = NULL
+        self.views = 0
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        """The bytes rendered so far, read-only, for ``file.write`` without a copy."""
+        self.views += 1
+        view.buf = self.out.data
+        view.obj = self
+        view.len = self.out.length
+        view.readonly = 1
+        view.itemsize = 1
+        view.format = NULL
+        view.ndim = 1
+        view.shape = &view.len if flags & PyBUF_ND else NULL
+        view.strides = &view.itemsize if flags & PyBUF_STRIDES == PyBUF_STRIDES else NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        self.views -= 1
+
+    def clear(self):
+        """Forget the rows, keeping the memory for the next chunk."""
+        self._check_open()
+        self.out.length = 0
+        self.out.rows = 0
 
     def __dealloc__(self):
         if self.shared != NULL:
             mf_shared_unref(self.shared)
         else:
-            free(self.out.data)
-            free(self.out.offsets)
+            mf_free(self.out.data, self.out.capacity)
+            mf_free(self.out.offsets, self.out.row_capacity * sizeof(int64_t))
 
     def __len__(self):
         return self.out.rows
@@ -735,6 +800,8 @@ cdef class ArrowOut:
     cdef int _check_open(self) except -1:
         if self.shared != NULL:
             raise ValueError("an exported ArrowOut is read-only")
+        if self.views:
+            raise BufferError("a view of this ArrowOut is still alive")
         return 0
 
     def extend(self, ArrowOut other not None):
@@ -746,14 +813,6 @@ cdef class ArrowOut:
             self.out.length = base + other.out.offsets[k + 1]
             _out_end_row(&self.out)
         self.out.length = base + other.out.length
-
-    def take(self):
-        """The bytes written so far, leaving the buffer empty."""
-        self._check_open()
-        data = PyBytes_FromStringAndSize(self.out.data, self.out.length)
-        self.out.length = 0
-        self.out.rows = 0
-        return data
 
     def __arrow_c_schema__(self):
         cdef ArrowSchema* s = <ArrowSchema*>malloc(sizeof(ArrowSchema))
@@ -773,6 +832,8 @@ cdef class ArrowOut:
                 _out_reserve(&self.out, 0)
             self.shared.data = self.out.data
             self.shared.offsets = self.out.offsets
+            self.shared.data_cap = self.out.capacity
+            self.shared.offsets_cap = self.out.row_capacity * sizeof(int64_t)
             self.shared.buffers[0] = NULL
             self.shared.buffers[1] = self.out.offsets
             self.shared.buffers[2] = self.out.data

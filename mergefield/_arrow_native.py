@@ -177,19 +177,24 @@ def _task(
 def _outputs(
     core: ModuleType, tasks: Iterator[Callable[[Any], Any]], threads: int
 ) -> Iterator[Any]:
-    """Each task's filled output, in order; up to ``threads`` tasks run at once."""
+    """Each task's filled output, in order; up to ``threads`` tasks run at once.  The consumer
+    empties each output (``clear``) before asking for the next: outputs are reused, so that
+    the memory of one chunk is touched once, not once per chunk."""
     if threads == 1:
         out = core.ArrowOut()
         for task in tasks:
             yield task(out)
         return
+    spare: list[Any] = []
     with ThreadPoolExecutor(threads) as pool:
         window: deque[Future[Any]] = deque()
         try:
             for task in tasks:
-                window.append(pool.submit(task, core.ArrowOut()))
+                window.append(pool.submit(task, spare.pop() if spare else core.ArrowOut()))
                 if len(window) >= threads * 2:
-                    yield window.popleft().result()
+                    out = window.popleft().result()
+                    yield out
+                    spare.append(out)
         except Exception:
             # A later batch failed to open: hand on the chunks before it first, as one thread
             # would have, then fail.
@@ -215,6 +220,7 @@ def render(
         result = core.ArrowOut()
         for out in _outputs(core, tasks, threads):
             result.extend(out)
+            out.clear()
     pa = _optional_pyarrow()
     return result if pa is None else pa.array(result)
 
@@ -236,5 +242,6 @@ def write(
         core, _tasks(core, template, b, sources, core_plan, True, separator), threads
     ):
         total += len(out)
-        write_all(out.take())
+        write_all(out)  # through the buffer protocol: no copy
+        out.clear()
     return total

@@ -32,7 +32,7 @@ pa = pytest.importorskip("pyarrow")
 
 USER = {"FirstName": "Ü & <b>", "LastName": None}
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
