@@ -1086,3 +1086,4 @@ def write_columns(literals, columns, steps, missing, nrows, resolve, write, sepa
     return _drive(
         literals, (), columns, steps, missing, None, nrows, resolve, write, separator, True, True
     )
+include "_arrow.pxi"

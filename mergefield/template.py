@@ -504,6 +504,42 @@ def _locate(exc: Exception, first: int | None) -> None:
     if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
         exc.add_note(RenderError.where(row, written))
 
+    # --- Arrow (mergefield.arrow) ---------------------------------------------------------------
+
+    def render_arrow(self, data: Any, /, *, threads: int | None = None, **records: Records) -> Any:
+        """One rendered string per row of Arrow ``data``, as a large_string Arrow array.
+
+        ``data`` is anything with ``__arrow_c_stream__`` or ``__arrow_c_array__`` (a pyarrow
+        Table, RecordBatch or RecordBatchReader, a Polars or pandas DataFrame, a DuckDB
+        relation) or an iterable of record batches; columns are read by record key, as
+        `render_columns` does, and a column the template needs but ``data`` lacks is an error.
+        The result equals `render_many` over the ``to_pylist()`` rows.  With pyarrow installed
+        it is a ``pyarrow.LargeStringArray``; otherwise (compiled core only) an object that
+        exports ``__arrow_c_array__``.  ``threads`` (default: the number of cores) renders
+        chunks of rows in parallel on the compiled core, in row order.
+        """
+        from . import arrow
+
+        return arrow.render_arrow(self, data, threads=threads, records=records)
+
+    def write_arrow(
+        self,
+        data: Any,
+        file: BinaryIO,
+        /,
+        *,
+        separator: bytes = b"\n",
+        threads: int | None = None,
+        **records: Records,
+    ) -> int:
+        """`render_arrow` written into the binary ``file`` as UTF-8 lines, each followed by
+        ``separator``, chunk by chunk; return the count.  A failure leaves only whole lines."""
+        from . import arrow
+
+        return arrow.write_arrow(
+            self, data, file, separator=separator, threads=threads, records=records
+        )
+
 
 def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
     """``file.write`` that insists: a raw (unbuffered) file may take only part of a block, and

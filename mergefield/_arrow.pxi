@@ -1,0 +1,1168 @@
+# Included at the end of _fast.pyx: the compiled half of the Arrow path (`mergefield.arrow`).
+#
+# It reads the Arrow C Data Interface structs (declared here: no pyarrow at build time) and
+# renders rows of a record batch straight from its buffers into UTF-8 output (a large_string
+# array's offsets and data, or separated lines for a file), with the GIL released.  Arrow text
+# is UTF-8 already, so the encoders here are the core's tables applied to UTF-8 bytes: the
+# `_NARROW_TABLE` rows for HTML and JSON (whose bytes >= 0x80 pass unchanged) and `_UNRESERVED`
+# with `_HEX_UPPER` for percent-encoding.  Value rules mirror the Python policy for the values
+# ``to_pylist()`` would give (`mergefield.values`): null, "" and NaN are missing; ints as digits;
+# floats by Python's repr (String) or positional digits without ``.0`` (Number); bools as
+# True/False (String) or 1/0 (Number).  Anything else (Date slots, non-finite floats, a float
+# whose shortest digits need Python's algorithm, invalid UTF-8, a missing value without a fixed
+# text, columns of other types) takes the GIL and asks the Python policy (`resolve`) for that
+# one value.
+
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
+from cpython.bytes cimport PyBytes_AS_STRING
+from cpython.buffer cimport PyBUF_ND, PyBUF_STRIDES
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdlib cimport malloc, free, strtod
+from libc.stdio cimport snprintf
+from libc.string cimport memset, strcmp
+from libc.math cimport isnan, isfinite, floor, fabs, signbit
+
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <stdlib.h>
+    #include <string.h>
+
+    #ifndef ARROW_C_DATA_INTERFACE
+    #define ARROW_C_DATA_INTERFACE
+    struct ArrowSchema {
+      const char* format;
+      const char* name;
+      const char* metadata;
+      int64_t flags;
+      int64_t n_children;
+      struct ArrowSchema** children;
+      struct ArrowSchema* dictionary;
+      void (*release)(struct ArrowSchema*);
+      void* private_data;
+    };
+    struct ArrowArray {
+      int64_t length;
+      int64_t null_count;
+      int64_t offset;
+      int64_t n_buffers;
+      int64_t n_children;
+      const void** buffers;
+      struct ArrowArray** children;
+      struct ArrowArray* dictionary;
+      void (*release)(struct ArrowArray*);
+      void* private_data;
+    };
+    #endif
+    #ifndef ARROW_C_STREAM_INTERFACE
+    #define ARROW_C_STREAM_INTERFACE
+    struct ArrowArrayStream {
+      int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+      int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+      const char* (*get_last_error)(struct ArrowArrayStream*);
+      void (*release)(struct ArrowArrayStream*);
+      void* private_data;
+    };
+    #endif
+
+    /* Output buffers of MF_MAP_MIN bytes or more are anonymous mappings on Linux, grown with
+       mremap: the pages move instead of being copied, so each byte of a large output is
+       touched once.  (A first touch costs a page fault, which on a virtual machine can cost
+       more than rendering what the page holds; realloc of a large heap block copies it.) */
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #define MF_MAP_MIN ((size_t)1 << 20)
+    static void* mf_grow(void* p, size_t old_cap, size_t new_cap) {
+      void* m;
+      if (new_cap < MF_MAP_MIN) return realloc(p, new_cap);
+      if (old_cap < MF_MAP_MIN) {
+        m = mmap(NULL, new_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return NULL;
+        if (p != NULL) { memcpy(m, p, old_cap); free(p); }
+        return m;
+      }
+      m = mremap(p, old_cap, new_cap, MREMAP_MAYMOVE);
+      return m == MAP_FAILED ? NULL : m;
+    }
+    static void mf_free(void* p, size_t cap) {
+      if (p == NULL) return;
+      if (cap >= MF_MAP_MIN) munmap(p, cap); else free(p);
+    }
+    #else
+    static void* mf_grow(void* p, size_t old_cap, size_t new_cap) {
+      (void)old_cap; return realloc(p, new_cap);
+    }
+    static void mf_free(void* p, size_t cap) { (void)cap; free(p); }
+    #endif
+
+    /* The rendered large_string column once exported: the buffers, shared by every export and
+       the owning object, freed when the last reference goes (release may run on any thread). */
+    typedef struct {
+      char* data;
+      int64_t* offsets;
+      size_t data_cap;
+      size_t offsets_cap;
+      const void* buffers[3];
+      long refs;
+    } MFShared;
+
+    static void mf_shared_unref(MFShared* s) {
+      if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        mf_free(s->data, s->data_cap);
+        mf_free(s->offsets, s->offsets_cap);
+        free(s);
+      }
+    }
+
+    static void mf_release_array(struct ArrowArray* a) {
+      mf_shared_unref((MFShared*)a->private_data);
+      a->release = NULL;
+    }
+
+    static void mf_release_schema(struct ArrowSchema* s) {
+      s->release = NULL;
+    }
+
+    static void mf_export_array(struct ArrowArray* a, MFShared* s, int64_t rows) {
+      __atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+      a->length = rows;
+      a->null_count = 0;
+      a->offset = 0;
+      a->n_buffers = 3;
+      a->n_children = 0;
+      a->buffers = s->buffers;
+      a->children = NULL;
+      a->dictionary = NULL;
+      a->release = mf_release_array;
+      a->private_data = s;
+    }
+
+    static void mf_export_schema(struct ArrowSchema* s) {
+      s->format = "U";
+      s->name = "";
+      s->metadata = NULL;
+      s->flags = 0;
+      s->n_children = 0;
+      s->children = NULL;
+      s->dictionary = NULL;
+      s->release = mf_release_schema;
+      s->private_data = NULL;
+    }
+
+    static void mf_capsule_schema(PyObject* capsule) {
+      struct ArrowSchema* s = (struct ArrowSchema*)PyCapsule_GetPointer(capsule, "arrow_schema");
+      if (s != NULL && s->release != NULL) s->release(s);
+      free(s);
+    }
+
+    static void mf_capsule_array(PyObject* capsule) {
+      struct ArrowArray* a = (struct ArrowArray*)PyCapsule_GetPointer(capsule, "arrow_array");
+      if (a != NULL && a->release != NULL) a->release(a);
+      free(a);
+    }
+
+    static void mf_release_schema_now(struct ArrowSchema* s) { if (s->release) s->release(s); }
+    static void mf_release_array_now(struct ArrowArray* a) { if (a->release) a->release(a); }
+    static void mf_release_stream_now(struct ArrowArrayStream* s) { if (s->release) s->release(s); }
+    static int mf_stream_schema(struct ArrowArrayStream* s, struct ArrowSchema* out) {
+      return s->get_schema(s, out);
+    }
+    static int mf_stream_next(struct ArrowArrayStream* s, struct ArrowArray* out) {
+      return s->get_next(s, out);
+    }
+    static const char* mf_stream_error(struct ArrowArrayStream* s) {
+      const char* e = s->get_last_error(s);
+      return e ? e : "no message";
+    }
+    """
+    struct ArrowSchema:
+        const char* format
+        const char* name
+        const char* metadata
+        int64_t flags
+        int64_t n_children
+        ArrowSchema** children
+        ArrowSchema* dictionary
+        void* release
+        void* private_data
+
+    struct ArrowArray:
+        int64_t length
+        int64_t null_count
+        int64_t offset
+        int64_t n_buffers
+        int64_t n_children
+        const void** buffers
+        ArrowArray** children
+        ArrowArray* dictionary
+        void* release
+        void* private_data
+
+    struct ArrowArrayStream:
+        void* release
+
+    ctypedef struct MFShared:
+        char* data
+        int64_t* offsets
+        size_t data_cap
+        size_t offsets_cap
+        const void* buffers[3]
+        long refs
+
+    void mf_shared_unref(MFShared* s) nogil
+    void mf_export_array(ArrowArray* a, MFShared* s, int64_t rows) nogil
+    void mf_export_schema(ArrowSchema* s) nogil
+    void mf_capsule_schema(object capsule) noexcept
+    void mf_capsule_array(object capsule) noexcept
+    void mf_release_schema_now(ArrowSchema* s) nogil
+    void* mf_grow(void* p, size_t old_cap, size_t new_cap) nogil
+    void mf_free(void* p, size_t cap) nogil
+    void mf_release_array_now(ArrowArray* a) nogil
+    void mf_release_stream_now(ArrowArrayStream* s) nogil
+    int mf_stream_schema(ArrowArrayStream* s, ArrowSchema* out) nogil
+    int mf_stream_next(ArrowArrayStream* s, ArrowArray* out) nogil
+    const char* mf_stream_error(ArrowArrayStream* s) nogil
+
+
+# --- percent-encoding of UTF-8 bytes: each byte as itself, '+' (form blank) or %XX ------------
+
+cdef unsigned char _PCT_BYTES[2][256][4]  # [form][byte]: text bytes 0-2, length in byte 3
+cdef char _LS_ESCAPE[8]  # the JSON spellings of U+2028 and U+2029, from `_spell_json`
+cdef char _PS_ESCAPE[8]
+
+
+cdef void _init_arrow_tables() noexcept:
+    cdef int form, c
+    cdef unsigned char* entry
+    for form in range(2):
+        for c in range(256):
+            entry = _PCT_BYTES[form][c]
+            if c < 128 and _UNRESERVED[c]:
+                entry[0] = c
+                entry[3] = 1
+            elif c == 32 and form:
+                entry[0] = 43  # '+'
+                entry[3] = 1
+            else:
+                entry[0] = 37  # '%'
+                entry[1] = _HEX_UPPER[c >> 4]
+                entry[2] = _HEX_UPPER[c & 15]
+                entry[3] = 3
+    _spell_json(_LS_ESCAPE, 0x2028)
+    _spell_json(_PS_ESCAPE, 0x2029)
+
+
+_init_arrow_tables()
+
+
+# --- output: UTF-8 rows as a large_string array's data and offsets ------------------------------
+
+cdef struct Out:
+    char* data
+    int64_t length
+    int64_t capacity
+    int64_t* offsets  # offsets[k] is where row k starts; offsets[rows] the end
+    int64_t rows
+    int64_t row_capacity
+
+
+cdef int _out_init(Out* out) except -1:
+    out.data = NULL
+    out.length = 0
+    out.capacity = 0
+    out.rows = 0
+    out.row_capacity = 1024
+    out.offsets = <int64_t*>malloc(out.row_capacity * sizeof(int64_t))
+    if out.offsets == NULL:
+        raise MemoryError()
+    out.offsets[0] = 0
+    return 0
+
+
+cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
+    # Eight bytes of slack: the table encoders store 8 bytes at a time.
+    cdef int64_t needed = out.length + extra + 8
+    cdef int64_t capacity
+    cdef char* grown
+    if needed <= out.capacity:
+        return 0
+    capacity = out.capacity * 2
+    if capacity < needed:
+        capacity = needed
+    if capacity < 4096:
+        capacity = 4096
+    grown = <char*>mf_grow(out.data, out.capacity, capacity)
+    if grown == NULL:
+        with gil:
+            raise MemoryError()
+    out.data = grown
+    out.capacity = capacity
+    return 0
+
+
+cdef int _out_end_row(Out* out) except -1 nogil:
+    cdef int64_t* grown
+    if out.rows + 2 > out.row_capacity:
+        grown = <int64_t*>mf_grow(
+            out.offsets, out.row_capacity * sizeof(int64_t), out.row_capacity * 2 * sizeof(int64_t)
+        )
+        if grown == NULL:
+            with gil:
+                raise MemoryError()
+        out.offsets = grown
+        out.row_capacity *= 2
+    out.rows += 1
+    out.offsets[out.rows] = out.length
+    return 0
+
+
+cdef inline int _out_bytes(Out* out, const char* data, int64_t n) except -1 nogil:
+    if n:
+        _out_reserve(out, n)
+        memcpy(out.data + out.length, data, n)
+        out.length += n
+    return 0
+
+
+cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
+    """Append ``n`` bytes of valid UTF-8 encoded by ``step`` (JSON_NUMBER: as they are)."""
+    cdef int64_t i = 0, stop
+    cdef uint64_t word
+    cdef unsigned char* entry
+    cdef unsigned char* pct
+    cdef char* p
+    cdef int row
+    if step == C_TEXT or step == C_JSON_NUMBER:
+        return _out_bytes(out, <const char*>s, n)
+    if step == C_PERCENT or step == C_FORM:
+        _out_reserve(out, n * 3)
+        p = out.data + out.length
+        for i in range(n):
+            pct = _PCT_BYTES[step == C_FORM][s[i]]
+            memcpy(p, pct, 4)
+            p += pct[3]
+        out.length = p - out.data
+        return 0
+    if step == C_HTML:
+        row = T_HTML
+    elif step == C_JSON_STRING or step == C_JSON_QUOTED:
+        row = T_JSON
+    else:
+        with gil:
+            raise ValueError(f"unknown base transform {step}")
+    _out_reserve(out, n * 6 + 2)
+    p = out.data + out.length
+    if step == C_JSON_QUOTED:
+        p[0] = 34
+        p += 1
+    while i < n:
+        # Whole words of plain bytes at once, as `_encode_narrow` does; a JSON word also stops
+        # at 0xE2, the lead byte of U+2028 and U+2029.
+        if row == T_JSON:
+            while i + 8 <= n:
+                memcpy(&word, s + i, 8)
+                if not _json_plain_word(word) or _zero_byte(word ^ (MF_ONES * 0xE2)):
+                    break
+                memcpy(p, &word, 8)
+                p += 8
+                i += 8
+        else:
+            while i + 8 <= n:
+                memcpy(&word, s + i, 8)
+                if not _html_plain_word(word):
+                    break
+                memcpy(p, &word, 8)
+                p += 8
+                i += 8
+        stop = n if i + 8 > n else i + 8
+        while i < stop:
+            if row == T_JSON and s[i] == 0xE2 and i + 2 < n and s[i + 1] == 0x80 and (
+                s[i + 2] == 0xA8 or s[i + 2] == 0xA9
+            ):
+                if s[i + 2] == 0xA8:
+                    memcpy(p, _LS_ESCAPE, 6)
+                else:
+                    memcpy(p, _PS_ESCAPE, 6)
+                p += 6
+                i += 3
+                continue
+            entry = _NARROW_TABLE[row][s[i]]
+            memcpy(p, entry, 8)
+            p += entry[7]
+            i += 1
+    if step == C_JSON_QUOTED:
+        p[0] = 34
+        p += 1
+    out.length = p - out.data
+    return 0
+
+
+cdef bint _utf8_valid(const unsigned char* s, int64_t n) noexcept nogil:
+    """Whether ``s`` is UTF-8 as Python's strict decoder accepts it (no overlongs, no
+    surrogates, nothing past U+10FFFF)."""
+    cdef int64_t i = 0
+    cdef uint64_t word
+    cdef unsigned char c, c1
+    while i < n:
+        if i + 8 <= n:
+            memcpy(&word, s + i, 8)
+            if not (word & MF_HIGHS):
+                i += 8
+                continue
+        c = s[i]
+        if c < 0x80:
+            i += 1
+        elif c < 0xC2:
+            return False
+        elif c < 0xE0:
+            if i + 1 >= n or (s[i + 1] & 0xC0) != 0x80:
+                return False
+            i += 2
+        elif c < 0xF0:
+            if i + 2 >= n:
+                return False
+            c1 = s[i + 1]
+            if (c1 & 0xC0) != 0x80 or (s[i + 2] & 0xC0) != 0x80:
+                return False
+            if (c == 0xE0 and c1 < 0xA0) or (c == 0xED and c1 >= 0xA0):
+                return False
+            i += 3
+        elif c < 0xF5:
+            if i + 3 >= n:
+                return False
+            c1 = s[i + 1]
+            if (c1 & 0xC0) != 0x80 or (s[i + 2] & 0xC0) != 0x80 or (s[i + 3] & 0xC0) != 0x80:
+                return False
+            if (c == 0xF0 and c1 < 0x90) or (c == 0xF4 and c1 >= 0x90):
+                return False
+            i += 4
+        else:
+            return False
+    return True
+
+
+# --- numbers as Python renders them -----------------------------------------------------------
+
+cdef int _digits(char* out, uint64_t magnitude, bint negative) noexcept nogil:
+    """The decimal digits of a 64-bit integer into ``out`` (24 bytes); return the length."""
+    cdef char tmp[24]
+    cdef int pos = 24, n = 0
+    while True:
+        pos -= 1
+        tmp[pos] = <char>(48 + magnitude % 10)
+        magnitude //= 10
+        if magnitude == 0:
+            break
+    if negative:
+        out[0] = 45  # '-'
+        n = 1
+    memcpy(out + n, tmp + pos, 24 - pos)
+    return n + 24 - pos
+
+
+cdef int _float_text(double v, bint number, char* out) noexcept nogil:
+    """``v`` (finite, not NaN) as `format_value` renders it: positional shortest digits without
+    ``.0`` for a Number, Python's repr for a String.  ``out`` holds 400 bytes.  Return the
+    length, or -1 when only Python's own algorithm gives the digits: a power of two, where the
+    shortest round-tripping digits need not be the correctly rounded ones."""
+    cdef uint64_t bits
+    cdef char buf[40]
+    cdef char digits[20]
+    cdef int p, k, n = 0, ndigits = 0, exponent, point
+    cdef bint negative = signbit(v)
+    if v == 0:
+        if number:
+            out[0] = 48
+            return 1
+        if negative:
+            memcpy(out, b"-0.0", 4)
+            return 4
+        memcpy(out, b"0.0", 3)
+        return 3
+    if fabs(v) < 9007199254740992.0 and v == floor(v):
+        n = _digits(out, <uint64_t>fabs(v), negative)
+        if not number:
+            memcpy(out + n, b".0", 2)
+            n += 2
+        return n
+    memcpy(&bits, &v, 8)
+    if (bits & 0xFFFFFFFFFFFFFULL) == 0:
+        return -1
+    for p in range(1, 18):
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, v)
+        if strtod(buf, NULL) == v:
+            break
+    # buf is [-]d[.ddd]e[+-]XX: collect the digits and the exponent.
+    k = 1 if negative else 0
+    while buf[k] != 101:  # 'e'
+        if buf[k] != 46:  # '.'
+            digits[ndigits] = buf[k]
+            ndigits += 1
+        k += 1
+    exponent = <int>strtod(buf + k + 1, NULL)
+    if negative:
+        out[0] = 45
+        n = 1
+    if not number and (exponent < -4 or exponent >= 16):
+        out[n] = digits[0]
+        n += 1
+        if ndigits > 1:
+            out[n] = 46
+            memcpy(out + n + 1, digits + 1, ndigits - 1)
+            n += ndigits
+        n += snprintf(out + n, 8, "e%c%02d", <int>(45 if exponent < 0 else 43), <int>abs(exponent))
+        return n
+    point = exponent + 1  # digits before the decimal point
+    if point <= 0:
+        memcpy(out + n, b"0.", 2)
+        n += 2
+        for k in range(-point):
+            out[n] = 48
+            n += 1
+        memcpy(out + n, digits, ndigits)
+        n += ndigits
+    elif point >= ndigits:
+        memcpy(out + n, digits, ndigits)
+        n += ndigits
+        for k in range(point - ndigits):
+            out[n] = 48
+            n += 1
+        if not number:
+            memcpy(out + n, b".0", 2)
+            n += 2
+    else:
+        memcpy(out + n, digits, point)
+        n += point
+        out[n] = 46
+        memcpy(out + n + 1, digits + point, ndigits - point)
+        n += 1 + ndigits - point
+    return n
+
+
+# --- columns --------------------------------------------------------------------------------------
+
+cdef enum:
+    K_ABSENT = 0  # the batch has no such column (a derived field): missing
+    K_NULL = 1
+    K_BOOL = 2
+    K_INT = 3
+    K_UINT = 4
+    K_FLOAT = 5
+    K_STRING = 6  # int32 offsets
+    K_LARGE_STRING = 7
+    K_VIEW = 8
+    K_PYTHON = 9  # any other type: values from Python (pyarrow's to_pylist), rendered by policy
+
+
+cdef struct Col:
+    int kind
+    int width  # bytes per value of K_INT, K_UINT, K_FLOAT
+    int64_t offset  # of row 0 of the batch within the buffers
+    const uint8_t* validity
+    const void* values  # values, offsets or views
+    const char* data  # string data
+    const char** variadic  # string_view data buffers
+    bint is_dict
+    int dict_kind
+    int64_t dict_offset
+    const uint8_t* dict_validity
+    const void* dict_values
+    const char* dict_data
+    const char** dict_variadic
+
+
+cdef int _kind_of(const char* fmt, int* width) noexcept:
+    """The native kind of an Arrow format string, or K_PYTHON."""
+    cdef char c = fmt[0]
+    width[0] = 0
+    if c == 0 or (fmt[1] != 0 and strcmp(fmt, b"vu") != 0):
+        return K_PYTHON
+    if c == 110:  # n
+        return K_NULL
+    if c == 98:  # b
+        return K_BOOL
+    if c == 99 or c == 115 or c == 105 or c == 108:  # c s i l
+        width[0] = 1 if c == 99 else 2 if c == 115 else 4 if c == 105 else 8
+        return K_INT
+    if c == 67 or c == 83 or c == 73 or c == 76:  # C S I L
+        width[0] = 1 if c == 67 else 2 if c == 83 else 4 if c == 73 else 8
+        return K_UINT
+    if c == 102 or c == 103:  # f g
+        width[0] = 4 if c == 102 else 8
+        return K_FLOAT
+    if c == 117:  # u
+        return K_STRING
+    if c == 85:  # U
+        return K_LARGE_STRING
+    if c == 118:  # vu
+        return K_VIEW
+    return K_PYTHON
+
+
+cdef inline bint _valid(const uint8_t* validity, int64_t i) noexcept nogil:
+    return validity == NULL or (validity[i >> 3] >> (i & 7)) & 1
+
+
+cdef inline int64_t _int_at(int width, const void* values, int64_t i) noexcept nogil:
+    if width == 1:
+        return (<const int8_t*>values)[i]
+    if width == 2:
+        return (<const int16_t*>values)[i]
+    if width == 4:
+        return (<const int32_t*>values)[i]
+    return (<const int64_t*>values)[i]
+
+
+cdef inline uint64_t _uint_at(int width, const void* values, int64_t i) noexcept nogil:
+    if width == 1:
+        return (<const uint8_t*>values)[i]
+    if width == 2:
+        return (<const uint16_t*>values)[i]
+    if width == 4:
+        return (<const uint32_t*>values)[i]
+    return (<const uint64_t*>values)[i]
+
+
+cdef inline const char* _string_at(
+    int kind, const void* values, const char* data, const char** variadic, int64_t i,
+    int64_t* length,
+) noexcept nogil:
+    cdef const int32_t* off32
+    cdef const int64_t* off64
+    cdef const uint8_t* view
+    cdef int32_t size, index, offset
+    if kind == K_STRING:
+        off32 = <const int32_t*>values
+        length[0] = off32[i + 1] - off32[i]
+        return data + off32[i]
+    if kind == K_LARGE_STRING:
+        off64 = <const int64_t*>values
+        length[0] = off64[i + 1] - off64[i]
+        return data + off64[i]
+    # string_view: 16 bytes, a length, then the text inline (<= 12) or prefix, buffer, offset.
+    view = <const uint8_t*>values + 16 * i
+    memcpy(&size, view, 4)
+    length[0] = size
+    if size <= 12:
+        return <const char*>view + 4
+    memcpy(&index, view + 8, 4)
+    memcpy(&offset, view + 12, 4)
+    return variadic[index] + offset
+
+
+cdef class ArrowSchemaHolder:
+    """Owns one imported ArrowSchema (released when the last batch using it goes)."""
+    cdef ArrowSchema schema
+
+    def __cinit__(self):
+        self.schema.release = NULL
+
+    def __dealloc__(self):
+        mf_release_schema_now(&self.schema)
+
+
+cdef class ArrowBatch:
+    """One record batch (a struct array) imported from the C Data Interface; owns its array."""
+    cdef ArrowSchemaHolder holder
+    cdef ArrowArray array
+    cdef readonly list names
+    cdef readonly list types  # each column's Arrow format string
+
+    def __cinit__(self):
+        self.array.release = NULL
+
+    def __dealloc__(self):
+        mf_release_array_now(&self.array)
+
+    @property
+    def num_rows(self):
+        return self.array.length
+
+    cdef int _describe(self) except -1:
+        cdef ArrowSchema* s = &self.holder.schema
+        cdef int64_t k
+        cdef const char* name
+        if strcmp(s.format, b"+s") != 0:
+            raise TypeError(
+                f"Arrow data must be a table or record batch (a struct), not format {s.format!r}"
+            )
+        if s.n_children != self.array.n_children:
+            raise ValueError("Arrow batch has a different number of columns than its schema")
+        self.names = []
+        self.types = []
+        for k in range(s.n_children):
+            name = s.children[k].name
+            self.names.append(
+                "" if name == NULL else name.decode("utf-8", "replace")
+            )
+            self.types.append(s.children[k].format.decode("utf-8", "replace"))
+        return 0
+
+
+def arrow_batch(schema_capsule, array_capsule):
+    """An `ArrowBatch` moved out of the capsules of ``__arrow_c_array__()``."""
+    cdef ArrowSchema* s = <ArrowSchema*>PyCapsule_GetPointer(schema_capsule, "arrow_schema")
+    cdef ArrowArray* a = <ArrowArray*>PyCapsule_GetPointer(array_capsule, "arrow_array")
+    cdef ArrowSchemaHolder holder = ArrowSchemaHolder()
+    cdef ArrowBatch batch = ArrowBatch()
+    if s.release == NULL or a.release == NULL:
+        raise ValueError("the Arrow capsule was already consumed")
+    # Move: the capsules' destructors see release == NULL and leave the structs alone.
+    memcpy(&holder.schema, s, sizeof(ArrowSchema))
+    s.release = NULL
+    memcpy(&batch.array, a, sizeof(ArrowArray))
+    a.release = NULL
+    batch.holder = holder
+    batch._describe()
+    return batch
+
+
+def arrow_stream_batches(stream_capsule):
+    """Every `ArrowBatch` of the stream of an ``__arrow_c_stream__()`` capsule, in order."""
+    cdef ArrowArrayStream* src = <ArrowArrayStream*>PyCapsule_GetPointer(
+        stream_capsule, "arrow_array_stream"
+    )
+    cdef ArrowArrayStream stream
+    cdef ArrowSchemaHolder holder = ArrowSchemaHolder()
+    cdef ArrowBatch batch
+    cdef int code
+    if src.release == NULL:
+        raise ValueError("the Arrow stream capsule was already consumed")
+    memcpy(&stream, src, sizeof(ArrowArrayStream))
+    src.release = NULL
+    try:
+        code = mf_stream_schema(&stream, &holder.schema)
+        if code:
+            raise ValueError(f"Arrow stream failed ({code}): {mf_stream_error(&stream).decode()}")
+        while True:
+            batch = ArrowBatch()
+            code = mf_stream_next(&stream, &batch.array)
+            if code:
+                raise ValueError(
+                    f"Arrow stream failed ({code}): {mf_stream_error(&stream).decode()}"
+                )
+            if batch.array.release == NULL:
+                break
+            batch.holder = holder
+            batch._describe()
+            yield batch
+    finally:
+        mf_release_stream_now(&stream)
+
+
+cdef class ArrowOut:
+    """Rendered rows as UTF-8: a large_string array (``__arrow_c_array__``, zero-copy) or, for
+    `write_arrow`, separated lines read through the buffer protocol, then `clear`ed."""
+    cdef Out out
+    cdef MFShared* shared
+    cdef Py_ssize_t views  # buffer views handed out (`write`): no change while any is alive
+
+    def __cinit__(self):
+        _out_init(&self.out)
+        self.shared = NULL
+        self.views = 0
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        """The bytes rendered so far, read-only, for ``file.write`` without a copy."""
+        self.views += 1
+        view.buf = self.out.data
+        view.obj = self
+        view.len = self.out.length
+        view.readonly = 1
+        view.itemsize = 1
+        view.format = NULL
+        view.ndim = 1
+        view.shape = &view.len if flags & PyBUF_ND else NULL
+        view.strides = &view.itemsize if flags & PyBUF_STRIDES == PyBUF_STRIDES else NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        self.views -= 1
+
+    def clear(self):
+        """Forget the rows, keeping the memory for the next chunk."""
+        self._check_open()
+        self.out.length = 0
+        self.out.rows = 0
+
+    def __dealloc__(self):
+        if self.shared != NULL:
+            mf_shared_unref(self.shared)
+        else:
+            mf_free(self.out.data, self.out.capacity)
+            mf_free(self.out.offsets, self.out.row_capacity * sizeof(int64_t))
+
+    def __len__(self):
+        return self.out.rows
+
+    cdef int _check_open(self) except -1:
+        if self.shared != NULL:
+            raise ValueError("an exported ArrowOut is read-only")
+        if self.views:
+            raise BufferError("a view of this ArrowOut is still alive")
+        return 0
+
+    def extend(self, ArrowOut other not None):
+        """Append the rows of ``other``."""
+        cdef int64_t k, base = self.out.length
+        self._check_open()
+        _out_bytes(&self.out, other.out.data, other.out.length)
+        for k in range(other.out.rows):
+            self.out.length = base + other.out.offsets[k + 1]
+            _out_end_row(&self.out)
+        self.out.length = base + other.out.length
+
+    def __arrow_c_schema__(self):
+        cdef ArrowSchema* s = <ArrowSchema*>malloc(sizeof(ArrowSchema))
+        if s == NULL:
+            raise MemoryError()
+        mf_export_schema(s)
+        return PyCapsule_New(s, "arrow_schema", mf_capsule_schema)
+
+    def __arrow_c_array__(self, requested_schema=None):
+        """Export the rows as a large_string array; the buffers are shared, not copied."""
+        cdef ArrowArray* a
+        if self.shared == NULL:
+            self.shared = <MFShared*>malloc(sizeof(MFShared))
+            if self.shared == NULL:
+                raise MemoryError()
+            if self.out.data == NULL:
+                _out_reserve(&self.out, 0)
+            self.shared.data = self.out.data
+            self.shared.offsets = self.out.offsets
+            self.shared.data_cap = self.out.capacity
+            self.shared.offsets_cap = self.out.row_capacity * sizeof(int64_t)
+            self.shared.buffers[0] = NULL
+            self.shared.buffers[1] = self.out.offsets
+            self.shared.buffers[2] = self.out.data
+            self.shared.refs = 1
+        schema = self.__arrow_c_schema__()
+        a = <ArrowArray*>malloc(sizeof(ArrowArray))
+        if a == NULL:
+            raise MemoryError()
+        mf_export_array(a, self.shared, self.out.rows)
+        return schema, PyCapsule_New(a, "arrow_array", mf_capsule_array)
+
+
+cdef struct APlan:
+    # Per row slot its base step, whether its field is a Number, its missing-value text (UTF-8)
+    # when fixed; the literals as UTF-8.
+    Py_ssize_t n
+    int* steps
+    bint* number
+    bint* has_missing
+    const char** missing
+    int64_t* missing_len
+    const char** literals
+    int64_t* literal_len
+
+
+cdef class ArrowPlan:
+    """The C view of one call (`APlan`), built once, shared by every chunk and thread."""
+    cdef APlan c
+    cdef list keep  # the bytes objects the pointers point into
+
+    def __cinit__(self, literals, steps, missing, numbers):
+        cdef Py_ssize_t i, n = len(steps)
+        cdef bytes text
+        cdef APlan* p = &self.c
+        p.n = n
+        self.keep = []
+        p.steps = <int*>PyMem_Malloc((n + 1) * sizeof(int))
+        p.number = <bint*>PyMem_Malloc((n + 1) * sizeof(bint))
+        p.has_missing = <bint*>PyMem_Malloc((n + 1) * sizeof(bint))
+        p.missing = <const char**>PyMem_Malloc((n + 1) * sizeof(char*))
+        p.missing_len = <int64_t*>PyMem_Malloc((n + 1) * sizeof(int64_t))
+        p.literals = <const char**>PyMem_Malloc((n + 1) * sizeof(char*))
+        p.literal_len = <int64_t*>PyMem_Malloc((n + 1) * sizeof(int64_t))
+        if (p.steps == NULL or p.number == NULL or p.has_missing == NULL
+                or p.missing == NULL or p.missing_len == NULL or p.literals == NULL
+                or p.literal_len == NULL):
+            raise MemoryError()
+        if len(literals) != n + 1 or len(missing) != n or len(numbers) != n:
+            raise ValueError("a template with n slots has n + 1 literals and n of the rest")
+        for i in range(n + 1):
+            text = (<str?>literals[i]).encode("utf-8")
+            self.keep.append(text)
+            p.literals[i] = PyBytes_AS_STRING(text)
+            p.literal_len[i] = len(text)
+        for i in range(n):
+            p.steps[i] = steps[i]
+            p.number[i] = bool(numbers[i])
+            p.has_missing[i] = missing[i] is not None
+            p.missing[i] = NULL
+            p.missing_len[i] = 0
+            if p.has_missing[i]:
+                text = (<str?>missing[i]).encode("utf-8")
+                self.keep.append(text)
+                p.missing[i] = PyBytes_AS_STRING(text)
+                p.missing_len[i] = len(text)
+
+    def __dealloc__(self):
+        PyMem_Free(self.c.steps)
+        PyMem_Free(self.c.number)
+        PyMem_Free(self.c.has_missing)
+        PyMem_Free(self.c.missing)
+        PyMem_Free(self.c.missing_len)
+        PyMem_Free(self.c.literals)
+        PyMem_Free(self.c.literal_len)
+
+
+cdef class ArrowColumns:
+    """The columns of one batch that the slots read: ``columns[i]`` is the batch's column
+    index for slot ``i`` (-1: absent).  ``native(i)`` tells whether the core reads it itself."""
+    cdef ArrowBatch batch
+    cdef Py_ssize_t n
+    cdef Col* cols
+
+    def __cinit__(self, ArrowBatch batch not None, columns):
+        cdef Py_ssize_t i
+        cdef int64_t index, need
+        cdef ArrowSchema* s
+        cdef ArrowArray* a
+        cdef Col* col
+        cdef int width
+        self.batch = batch
+        self.n = len(columns)
+        self.cols = <Col*>PyMem_Malloc((self.n + 1) * sizeof(Col))
+        if self.cols == NULL:
+            raise MemoryError()
+        need = batch.array.offset + batch.array.length
+        for i in range(self.n):
+            col = &self.cols[i]
+            memset(col, 0, sizeof(Col))
+            index = columns[i]
+            if index < 0:
+                col.kind = K_ABSENT
+                continue
+            s = batch.holder.schema.children[index]
+            a = batch.array.children[index]
+            if a.length < need:
+                raise ValueError(
+                    f"column {batch.names[index]!r} has {a.length} values for a batch of "
+                    f"{need} rows"
+                )
+            col.offset = a.offset + batch.array.offset
+            col.kind = _kind_of(s.format, &width)
+            col.width = width
+            if col.kind == K_PYTHON or col.kind == K_NULL:
+                continue
+            if s.dictionary != NULL:
+                if col.kind != K_INT and col.kind != K_UINT:
+                    col.kind = K_PYTHON
+                    continue
+                col.dict_kind = _kind_of(s.dictionary.format, &width)
+                if col.dict_kind not in (K_STRING, K_LARGE_STRING, K_VIEW):
+                    col.kind = K_PYTHON
+                    continue
+                col.is_dict = True
+                _set_buffers(a.dictionary, col.dict_kind, &col.dict_offset, &col.dict_validity,
+                             &col.dict_values, &col.dict_data, &col.dict_variadic)
+            col.validity = <const uint8_t*>a.buffers[0] if a.null_count != 0 else NULL
+            col.values = a.buffers[1]
+            if col.kind == K_STRING or col.kind == K_LARGE_STRING:
+                col.data = <const char*>a.buffers[2]
+            elif col.kind == K_VIEW:
+                col.variadic = <const char**>(a.buffers + 2)
+
+    def native(self, Py_ssize_t i):
+        return self.cols[i].kind != K_PYTHON
+
+    def __dealloc__(self):
+        PyMem_Free(self.cols)
+
+
+cdef void _set_buffers(
+    ArrowArray* a, int kind, int64_t* offset, const uint8_t** validity, const void** values,
+    const char** data, const char*** variadic,
+) noexcept:
+    offset[0] = a.offset
+    validity[0] = <const uint8_t*>a.buffers[0] if a.null_count != 0 else NULL
+    values[0] = a.buffers[1]
+    if kind == K_VIEW:
+        variadic[0] = <const char**>(a.buffers + 2)
+    else:
+        data[0] = <const char*>a.buffers[2]
+
+
+# --- the row loop ------------------------------------------------------------------------------
+
+cdef enum:
+    # What a cell needs from the row loop.
+    CELL_DONE = 0
+    CELL_MISSING = 1  # null, "" or NaN
+    CELL_POLICY = 2  # ask the Python policy with the cell's value
+
+
+cdef object _cell_object(Col* col, int64_t row, object pylist, int64_t start, object on_invalid,
+                         Py_ssize_t slot, int64_t base):
+    """The Python value ``to_pylist`` gives for a cell (the policy's argument)."""
+    cdef int64_t i = col.offset + row
+    cdef int64_t length
+    cdef const char* text
+    cdef double v
+    if col.kind == K_PYTHON:
+        return pylist[row - start]
+    if col.kind == K_ABSENT or col.kind == K_NULL or not _valid(col.validity, i):
+        return None
+    if col.is_dict:
+        pass
+    elif col.kind == K_INT:
+        return _int_at(col.width, col.values, i)
+    elif col.kind == K_UINT:
+        return _uint_at(col.width, col.values, i)
+    elif col.kind == K_FLOAT:
+        v = (<const float*>col.values)[i] if col.width == 4 else (<const double*>col.values)[i]
+        return v
+    elif col.kind == K_BOOL:
+        return bool(((<const uint8_t*>col.values)[i >> 3] >> (i & 7)) & 1)
+    if col.is_dict:
+        i = _int_at(col.width, col.values, i) if col.kind == K_INT else <int64_t>_uint_at(col.width, col.values, i)
+        i += col.dict_offset
+        if not _valid(col.dict_validity, i):
+            return None
+        text = _string_at(col.dict_kind, col.dict_values, col.dict_data, col.dict_variadic, i, &length)
+    else:
+        text = _string_at(col.kind, col.values, col.data, col.variadic, i, &length)
+    raw = PyBytes_FromStringAndSize(text, length)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return on_invalid(slot, raw, base + row)
+
+
+cdef class _Call:
+    """The Python side of one `arrow_render` call, reached from the row loop with the GIL."""
+    cdef object resolve
+    cdef object on_invalid
+    cdef list pylists
+    cdef int64_t start
+    cdef int64_t base
+
+
+cdef int _policy_gil(Out* out, Col* cols, Py_ssize_t i, int64_t row, _Call c) except -1:
+    value = _cell_object(&cols[i], row, c.pylists[i], c.start, c.on_invalid, i, c.base)
+    cdef bytes text = (<str?>c.resolve(i, value, row - c.start)).encode("utf-8")
+    _out_bytes(out, PyBytes_AS_STRING(text), len(text))
+    return 0
+
+
+cdef int _policy(Out* out, Col* cols, Py_ssize_t i, int64_t row, PyObject* call) except -1 nogil:
+    """Slot ``i`` of ``row`` rendered by the Python policy, with the GIL."""
+    with gil:
+        _policy_gil(out, cols, i, row, <_Call>call)
+    return 0
+
+
+cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) except -1 nogil:
+    """Render slot ``i`` of ``row`` natively; return CELL_MISSING or CELL_POLICY when the row
+    loop must handle it instead."""
+    cdef int64_t k = col.offset + row
+    cdef int64_t length
+    cdef const char* text
+    cdef int step = plan.steps[i]
+    cdef int n
+    cdef char number[400]
+    cdef double v
+    cdef int64_t signed_value
+    cdef bint truth
+    if col.kind == K_PYTHON:
+        return CELL_POLICY
+    if col.kind == K_ABSENT or col.kind == K_NULL or not _valid(col.validity, k):
+        return CELL_MISSING
+    if col.kind == K_STRING or col.kind == K_LARGE_STRING or col.kind == K_VIEW or col.is_dict:
+        if col.is_dict:
+            k = _int_at(col.width, col.values, k) if col.kind == K_INT else <int64_t>_uint_at(col.width, col.values, k)
+            k += col.dict_offset
+            if not _valid(col.dict_validity, k):
+                return CELL_MISSING
+            text = _string_at(col.dict_kind, col.dict_values, col.dict_data, col.dict_variadic, k, &length)
+        else:
+            text = _string_at(col.kind, col.values, col.data, col.variadic, k, &length)
+        if length == 0:
+            return CELL_MISSING
+        if step < 0 or step == C_JSON_NUMBER or not _utf8_valid(<const unsigned char*>text, length):
+            return CELL_POLICY
+        return _out_encoded(out, step, <const unsigned char*>text, length)
+    if step < 0:
+        return CELL_POLICY
+    if col.kind == K_INT or col.kind == K_UINT:
+        if col.kind == K_INT:
+            signed_value = _int_at(col.width, col.values, k)
+            n = _digits(number, (<uint64_t>(-(signed_value + 1))) + 1 if signed_value < 0 else <uint64_t>signed_value, signed_value < 0)
+        else:
+            n = _digits(number, _uint_at(col.width, col.values, k), False)
+    elif col.kind == K_FLOAT:
+        v = (<const float*>col.values)[k] if col.width == 4 else (<const double*>col.values)[k]
+        if isnan(v):
+            return CELL_MISSING
+        if not isfinite(v):
+            return CELL_POLICY
+        n = _float_text(v, plan.number[i] or step == C_JSON_NUMBER, number)
+        if n < 0:
+            return CELL_POLICY
+    else:  # K_BOOL
+        truth = ((<const uint8_t*>col.values)[k >> 3] >> (k & 7)) & 1
+        if plan.number[i] or step == C_JSON_NUMBER:
+            number[0] = 49 if truth else 48
+            n = 1
+        elif truth:
+            memcpy(number, b"True", 4)
+            n = 4
+        else:
+            memcpy(number, b"False", 5)
+            n = 5
+    return _out_encoded(out, step, <const unsigned char*>number, n)
+
+
+cdef int _rows(
+    Out* out, APlan* plan, Col* cols, int64_t start, int64_t stop,
+    const char* separator, int64_t sep_len, bint lines, PyObject* call,
+) except -1 nogil:
+    cdef int64_t row
+    cdef Py_ssize_t i
+    cdef int state
+    for row in range(start, stop):
+        _out_bytes(out, plan.literals[0], plan.literal_len[0])
+        for i in range(plan.n):
+            state = _cell(out, plan, &cols[i], i, row)
+            if state == CELL_MISSING and plan.has_missing[i]:
+                _out_bytes(out, plan.missing[i], plan.missing_len[i])
+            elif state != CELL_DONE:
+                _policy(out, cols, i, row, call)
+            _out_bytes(out, plan.literals[i + 1], plan.literal_len[i + 1])
+        if lines:
+            _out_bytes(out, separator, sep_len)
+        _out_end_row(out)
+    return 0
+
+
+def arrow_render(
+    ArrowPlan plan not None, ArrowColumns columns not None, int64_t start, int64_t stop,
+    list pylists not None, resolve, on_invalid, ArrowOut out not None, bint lines,
+    bytes separator not None, int64_t base,
+):
+    """Render rows ``start``..``stop`` of the batch of ``columns`` into ``out`` with the GIL
+    released.  ``pylists[i]`` holds the Python values of rows ``start``..``stop`` of a column
+    the core does not read itself (else None); ``resolve(i, value, row - start)`` is the value
+    policy; ``on_invalid(i, raw_bytes, base + row)`` decides about invalid UTF-8 (a str, or
+    it raises); with ``lines`` each row is followed by ``separator``."""
+    cdef _Call call = _Call()
+    cdef PyObject* handle = <PyObject*>call
+    cdef const char* sep = PyBytes_AS_STRING(separator)
+    cdef int64_t sep_len = len(separator)
+    if plan.c.n != columns.n or len(pylists) != plan.c.n:
+        raise ValueError("a template with n slots has n columns")
+    if start < 0 or stop < start or stop > columns.batch.array.length:
+        raise ValueError(f"rows {start}..{stop} are outside the batch")
+    out._check_open()
+    call.resolve = resolve
+    call.on_invalid = on_invalid
+    call.pylists = pylists
+    call.start = start
+    call.base = base
+    with nogil:
+        _rows(&out.out, &plan.c, columns.cols, start, stop, sep, sep_len, lines, handle)
+    return out

@@ -1,0 +1,247 @@
+"""The compiled core's Arrow path: batches in, chunks rendered in C (in threads), rows out.
+
+With pyarrow installed, pyarrow opens the data (``RecordBatchReader.from_stream``) and hands
+each batch to the core through its ``__arrow_c_array__`` capsules, zero-copy, and converts the
+columns the core does not read itself with ``to_pylist``; without pyarrow the core's own C
+stream reader opens it, and such columns are an error saying what to install.  Each chunk of
+`arrow.CHUNK` rows renders with the GIL released into its own buffer; with several threads the
+chunks of a small window run at once and are taken in order, so the output keeps row order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from . import arrow
+
+if TYPE_CHECKING:
+    from .template import Template, _Batch, _Slot
+
+# Tests turn it off to run the core's own stream reader while pyarrow is installed.
+USE_PYARROW = True
+
+
+def _optional_pyarrow() -> Any:
+    if not USE_PYARROW:
+        return None
+    try:
+        import pyarrow
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def plan(core: ModuleType, b: _Batch) -> Any:
+    """The core's plan of the call, or None when its texts are not UTF-8 (a lone surrogate in
+    the template's literal text): the pure path then renders it and fails as it does."""
+    try:
+        return core.ArrowPlan(b.literals, b.steps, b.missing, [s.type == "Number" for s in b.slots])
+    except UnicodeEncodeError:
+        return None
+
+
+def _batches(core: ModuleType, sources: Iterable[object]) -> Iterator[tuple[Any, Any]]:
+    """``(core batch, pyarrow batch or None)`` for every record batch of the sources."""
+    pa = _optional_pyarrow()
+    for source in sources:
+        if pa is not None:
+            if hasattr(source, "__arrow_c_stream__"):
+                batches: Iterable[Any] = pa.RecordBatchReader.from_stream(source)
+            else:
+                batches = [pa.record_batch(source)]
+            for batch in batches:
+                yield core.arrow_batch(*batch.__arrow_c_array__()), batch
+        elif hasattr(source, "__arrow_c_stream__"):
+            for batch in core.arrow_stream_batches(source.__arrow_c_stream__()):
+                yield batch, None
+        else:
+            yield core.arrow_batch(*source.__arrow_c_array__()), None  # type: ignore[attr-defined]
+
+
+class _ChunkColumns(Mapping[str, Sequence[Any]]):
+    """The Python values of a chunk's columns, converted on first use (derived fields)."""
+
+    def __init__(self, get: Callable[[str], Sequence[Any]], names: Sequence[str]) -> None:
+        self._get = get
+        self._names = names
+        self._cache: dict[str, Sequence[Any]] = {}
+
+    def __getitem__(self, key: str) -> Sequence[Any]:
+        if key not in self._cache:
+            if key not in self._names:
+                raise KeyError(key)
+            self._cache[key] = self._get(key)
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _tasks(
+    core: ModuleType,
+    template: Template,
+    b: _Batch,
+    sources: Iterable[object],
+    core_plan: Any,
+    lines: bool,
+    separator: bytes,
+) -> Iterator[Callable[[Any], Any]]:
+    """One callable per chunk, in row order: ``task(out)`` renders the chunk into ``out``."""
+    from .template import _column_resolver
+
+    strict = template.mode == "strict"
+    read = arrow._reader(b.slots, strict)
+    names: list[str] | None = None
+    indices: list[int] = []
+    base = 0
+    for batch, pa_batch in _batches(core, sources):
+        if batch.names != names:
+            names = list(batch.names)
+            arrow._needed(b.slots, names)
+            indices = [names.index(s.key) if s.key in names else -1 for s in b.slots]
+        columns = core.ArrowColumns(batch, indices)
+        foreign = [i for i, s in enumerate(b.slots) if not columns.native(i)]
+        if foreign and pa_batch is None:
+            slot = b.slots[foreign[0]]
+            kind = batch.types[indices[foreign[0]]]
+            raise ImportError(
+                f"column {slot.key!r} has Arrow type {kind!r}, which the compiled core reads "
+                f"only through pyarrow: {arrow.INSTALL_HINT}"
+            )
+        for start in range(0, batch.num_rows, arrow.CHUNK):
+            stop = min(batch.num_rows, start + arrow.CHUNK)
+            yield _task(
+                core, core_plan, b.slots, batch, pa_batch, columns, indices, foreign, read,
+                start, stop, base, strict, lines, separator, _column_resolver,
+            )  # fmt: skip
+        base += batch.num_rows
+
+
+def _task(
+    core: ModuleType,
+    core_plan: Any,
+    slots: Sequence[_Slot],
+    batch: Any,
+    pa_batch: Any,
+    columns: Any,
+    indices: list[int],
+    foreign: list[int],
+    read: Callable[[Any, str, int], list[Any]],
+    start: int,
+    stop: int,
+    base: int,
+    strict: bool,
+    lines: bool,
+    separator: bytes,
+    column_resolver: Any,
+) -> Callable[[Any], Any]:
+    names = list(batch.names)
+
+    def values(name: str) -> Sequence[Any]:
+        if pa_batch is None:
+            raise ImportError(
+                f"a derived field needs pyarrow to read {name!r}: {arrow.INSTALL_HINT}"
+            )
+        column = pa_batch.column(names.index(name)).slice(start, stop - start)
+        return read(column, name, base + start)
+
+    pylists: list[Any] = [None] * len(slots)
+    for i in foreign:
+        pylists[i] = values(slots[i].key)
+    resolve = column_resolver(slots, _ChunkColumns(values, names))
+
+    def on_invalid(i: int, raw: bytes, row: int) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if strict:
+                raise arrow._utf8_error(slots[i], slots[i].key, row, exc) from None
+            return raw.decode("utf-8", "replace")
+
+    def task(out: Any) -> Any:
+        return core.arrow_render(
+            core_plan, columns, start, stop, pylists, resolve, on_invalid, out, lines,
+            separator, base,
+        )  # fmt: skip
+
+    return task
+
+
+def _outputs(
+    core: ModuleType, tasks: Iterator[Callable[[Any], Any]], threads: int
+) -> Iterator[Any]:
+    """Each task's filled output, in order; up to ``threads`` tasks run at once.  The consumer
+    empties each output (``clear``) before asking for the next: outputs are reused, so that
+    the memory of one chunk is touched once, not once per chunk."""
+    if threads == 1:
+        out = core.ArrowOut()
+        for task in tasks:
+            yield task(out)
+        return
+    spare: list[Any] = []
+    with ThreadPoolExecutor(threads) as pool:
+        window: deque[Future[Any]] = deque()
+        try:
+            for task in tasks:
+                window.append(pool.submit(task, spare.pop() if spare else core.ArrowOut()))
+                if len(window) >= threads * 2:
+                    out = window.popleft().result()
+                    yield out
+                    spare.append(out)
+        except Exception:
+            # A later batch failed to open: hand on the chunks before it first, as one thread
+            # would have, then fail.
+            while window:
+                yield window.popleft().result()
+            raise
+        while window:
+            yield window.popleft().result()
+
+
+def render(
+    core: ModuleType, template: Template, b: _Batch, sources: Iterable[object], threads: int
+) -> Any:
+    core_plan = plan(core, b)
+    if core_plan is None:
+        return None
+    tasks = _tasks(core, template, b, sources, core_plan, False, b"")
+    if threads == 1:
+        result = core.ArrowOut()
+        for task in tasks:
+            task(result)
+    else:
+        result = core.ArrowOut()
+        for out in _outputs(core, tasks, threads):
+            result.extend(out)
+            out.clear()
+    pa = _optional_pyarrow()
+    return result if pa is None else pa.array(result)
+
+
+def write(
+    core: ModuleType,
+    template: Template,
+    b: _Batch,
+    sources: Iterable[object],
+    threads: int,
+    write_all: Callable[[bytes], None],
+    separator: bytes,
+) -> int | None:
+    core_plan = plan(core, b)
+    if core_plan is None:
+        return None
+    total = 0
+    for out in _outputs(
+        core, _tasks(core, template, b, sources, core_plan, True, separator), threads
+    ):
+        total += len(out)
+        write_all(out)  # through the buffer protocol: no copy
+        out.clear()
+    return total

@@ -1,0 +1,219 @@
+"""Arrow in, rendered column or UTF-8 lines out: the policy behind `Template.render_arrow`.
+
+``data`` is anything that speaks the Arrow PyCapsule interface (``__arrow_c_stream__`` or
+``__arrow_c_array__``: a pyarrow Table, RecordBatch or RecordBatchReader, a Polars or pandas
+DataFrame, a DuckDB relation) or an iterable of such record batches.  Each column is read by the
+record key of the template's Lead slots, exactly as `Template.render_columns` reads a mapping,
+so the result equals `render_many` over the rows of ``to_pylist()``.  The work is cut into
+chunks of at most `CHUNK` rows.  The compiled core reads the Arrow C Data Interface itself and
+renders the types it knows (strings, dictionary strings, integers, floats, bools, nulls) without
+a Python object per value and without the GIL, several chunks at once with ``threads``; every
+other column (dates, timestamps, decimals, ...) is converted with pyarrow's ``to_pylist`` and
+rendered by the Python value policy.  The pure-Python core does the whole job through pyarrow.
+A column the template reads but the data lacks is an error naming it; so is invalid UTF-8 in a
+string column in strict mode (lax mode decodes it with U+FFFD).  `write_arrow` writes whole
+chunks only, so a failure never leaves a partial line in the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from . import _core
+from .errors import RenderError
+
+if TYPE_CHECKING:
+    from .template import Records, Template, _Batch, _Slot
+
+__all__ = ["CHUNK", "INSTALL_HINT", "render_arrow", "write_arrow"]
+
+#: Rows rendered as one unit of work: a thread's share, and what `write_arrow` writes at once.
+CHUNK = 65536
+
+INSTALL_HINT = "install pyarrow (pip install 'mergefield[arrow]')"
+
+
+def _pyarrow(why: str) -> Any:
+    try:
+        import pyarrow
+    except ImportError:
+        raise ImportError(f"{why} needs pyarrow: {INSTALL_HINT}") from None
+    return pyarrow
+
+
+def _threads(threads: int | None) -> int:
+    if threads is None:
+        return max(1, os.cpu_count() or 1)
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
+    return threads
+
+
+def _is_arrow(value: object) -> bool:
+    return hasattr(value, "__arrow_c_stream__") or hasattr(value, "__arrow_c_array__")
+
+
+def _sources(data: object) -> Iterator[object]:
+    """The Arrow objects of ``data``: itself, or each item of an iterable of record batches."""
+    if _is_arrow(data):
+        yield data
+        return
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        raise TypeError(
+            "render_arrow needs Arrow data (an object with __arrow_c_stream__ or "
+            f"__arrow_c_array__, or an iterable of record batches), not {type(data).__name__}"
+        )
+    for number, item in enumerate(data):
+        if not _is_arrow(item):
+            raise TypeError(
+                f"item {number} of the Arrow data is a {type(item).__name__}, not a record batch"
+            )
+        yield item
+
+
+def _needed(slots: Sequence[_Slot], names: Sequence[str]) -> list[str]:
+    """The columns the row slots read, in order; a column a slot needs but ``names`` lacks is
+    an error naming it (a derived field is satisfied by any of the fields it joins)."""
+    present = set(names)
+    needed: list[str] = []
+    for slot in slots:
+        wanted = [slot.key, *slot.derived_from]
+        if not any(name in present for name in wanted):
+            ref = slot.ref
+            shown = ", ".join(repr(n) for n in names) or "none"
+            raise ValueError(
+                f"{ref.resource}:{ref.field} (at offset {ref.start}) reads column {slot.key!r}, "
+                f"which the Arrow data does not have (its columns: {shown})"
+            )
+        needed.extend(n for n in wanted if n in present and n not in needed)
+    return needed
+
+
+def _utf8_error(slot: _Slot | None, name: str, row: int, exc: UnicodeDecodeError) -> RenderError:
+    where = f"{slot.ref.resource}:{slot.ref.field} (at offset {slot.ref.start}): " if slot else ""
+    return RenderError(
+        f"{where}column {name!r} row {row}: invalid UTF-8 in an Arrow string ({exc.reason} at "
+        f"byte {exc.start})",
+        resource=slot.ref.resource if slot else "Lead",
+        field=slot.ref.field if slot else name,
+        start=slot.ref.start if slot else -1,
+    )
+
+
+def _reader(slots: Sequence[_Slot], strict: bool) -> Callable[[Any, str, int], list[Any]]:
+    """``read(column, name, base)``: a pyarrow column as Python values, as ``to_pylist`` gives
+    them; invalid UTF-8 raises naming the column and row (``base`` is the chunk's first row) in
+    strict mode and decodes with U+FFFD in lax mode."""
+    by_key = {slot.key: slot for slot in reversed(slots)}
+
+    def read(column: Any, name: str, base: int) -> list[Any]:
+        try:
+            values: list[Any] = list(column.to_pylist())
+            return values
+        except UnicodeDecodeError:
+            pass
+        pa = _pyarrow("reading Arrow strings")
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        raw: list[Any] = column.cast(pa.large_binary()).to_pylist()
+        for row, value in enumerate(raw):
+            if value is None:
+                continue
+            try:
+                raw[row] = value.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if strict:
+                    raise _utf8_error(by_key.get(name), name, base + row, exc) from None
+                raw[row] = value.decode("utf-8", "replace")
+        return raw
+
+    return read
+
+
+def _pure_chunks(data: object) -> Iterator[Any]:
+    """pyarrow record batches of at most `CHUNK` rows, in order."""
+    pa = _pyarrow("the pure-Python core's Arrow path")
+    for source in _sources(data):
+        if hasattr(source, "__arrow_c_stream__"):
+            batches: Iterable[Any] = pa.RecordBatchReader.from_stream(source)
+        else:
+            batches = [pa.record_batch(source)]
+        for batch in batches:
+            if batch.num_rows == 0:
+                yield batch
+            for start in range(0, batch.num_rows, CHUNK):
+                yield batch.slice(start, CHUNK)
+
+
+def _pure_lines(template: Template, b: _Batch, data: object) -> Iterator[list[str]]:
+    """Each chunk's rendered rows, through `render_columns` over ``to_pylist`` values."""
+    from .template import _column_resolver
+
+    read = _reader(b.slots, template.mode == "strict")
+    base = 0
+    names: list[str] | None = None
+    needed: list[str] = []
+    for chunk in _pure_chunks(data):
+        if chunk.schema.names != names:
+            names = chunk.schema.names
+            needed = _needed(b.slots, names)
+        columns = {name: read(chunk.column(name), name, base) for name in needed}
+        lists = [columns.get(slot.key) for slot in b.slots]
+        resolve = _column_resolver(b.slots, columns)
+        yield _core.core.render_columns(
+            b.literals, lists, b.steps, b.missing, chunk.num_rows, resolve
+        )
+        base += chunk.num_rows
+
+
+def render_arrow(
+    template: Template, data: object, *, threads: int | None, records: Mapping[str, Records]
+) -> Any:
+    """`Template.render_arrow`: one large_string array of the rendered rows."""
+    count = _threads(threads)
+    b = template._batch(records)
+    if hasattr(_core.core, "arrow_render"):
+        from . import _arrow_native
+
+        result = _arrow_native.render(_core.core, template, b, _sources(data), count)
+        if result is not None:
+            return result
+    pa = _pyarrow("render_arrow on the pure-Python core")
+    rows: list[str] = []
+    for lines in _pure_lines(template, b, data):
+        rows.extend(lines)
+    return pa.array(rows, type=pa.large_string())
+
+
+def write_arrow(
+    template: Template,
+    data: object,
+    file: BinaryIO,
+    *,
+    separator: bytes,
+    threads: int | None,
+    records: Mapping[str, Records],
+) -> int:
+    """`Template.write_arrow`: UTF-8 lines into ``file``, a chunk at a time; the count."""
+    from .template import _write_all
+
+    count = _threads(threads)
+    separator = bytes(separator)
+    b = template._batch(records)
+    write = _write_all(file)
+    if hasattr(_core.core, "arrow_render"):
+        from . import _arrow_native
+
+        written = _arrow_native.write(
+            _core.core, template, b, _sources(data), count, write, separator
+        )
+        if written is not None:
+            return written
+    total = 0
+    for lines in _pure_lines(template, b, data):
+        if lines:
+            write(separator.join([line.encode("utf-8") for line in lines]) + separator)
+        total += len(lines)
+    return total
