@@ -486,24 +486,6 @@ class Template:
             _locate(exc, 0)
             raise
 
-
-def _locate(exc: Exception, first: int | None) -> None:
-    """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
-    the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
-    A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
-    row = getattr(exc, "row", None)
-    if not isinstance(row, int) or isinstance(row, bool):
-        return
-    if first is None:
-        exc.row = exc.written = None  # type: ignore[attr-defined]
-        return
-    exc.row = row = row + first  # type: ignore[attr-defined]
-    written = getattr(exc, "written", None)
-    if isinstance(written, int):
-        exc.written = written = written + first  # type: ignore[attr-defined]
-    if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
-        exc.add_note(RenderError.where(row, written))
-
     # --- Arrow (mergefield.arrow) ---------------------------------------------------------------
 
     def render_arrow(self, data: Any, /, *, threads: int | None = None, **records: Records) -> Any:
@@ -539,6 +521,24 @@ def _locate(exc: Exception, first: int | None) -> None:
         return arrow.write_arrow(
             self, data, file, separator=separator, threads=threads, records=records
         )
+
+
+def _locate(exc: Exception, first: int | None) -> None:
+    """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
+    the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
+    A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
+    row = getattr(exc, "row", None)
+    if not isinstance(row, int) or isinstance(row, bool):
+        return
+    if first is None:
+        exc.row = exc.written = None  # type: ignore[attr-defined]
+        return
+    exc.row = row = row + first  # type: ignore[attr-defined]
+    written = getattr(exc, "written", None)
+    if isinstance(written, int):
+        exc.written = written = written + first  # type: ignore[attr-defined]
+    if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
+        exc.add_note(RenderError.where(row, written))
 
 
 def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
