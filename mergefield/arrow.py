@@ -173,7 +173,7 @@ def render_arrow(
 ) -> Any:
     """`Template.render_arrow`: one large_string array of the rendered rows."""
     count = _threads(threads)
-    b = template._batch(records)
+    b = template._batch(records, "render_arrow")
     if hasattr(_core.core, "arrow_render"):
         from . import _arrow_native
 
@@ -201,7 +201,7 @@ def write_arrow(
 
     count = _threads(threads)
     separator = bytes(separator)
-    b = template._batch(records)
+    b = template._batch(records, "write_arrow")
     write = _write_all(file)
     if hasattr(_core.core, "arrow_render"):
         from . import _arrow_native
