@@ -14,8 +14,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mergefield import _core, _fast_py, strategies
+
+# Tests assert behaviour, never wall-clock time: hypothesis's per-example deadline and its
+# "input generation is slow" check are budgets in seconds, and failed on a busy machine.
+settings.register_profile("mergefield", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mergefield")
 
 REQUIRE_EXTENSIONS = os.environ.get("MERGEFIELD_REQUIRE_EXTENSIONS", "") not in ("", "0")
 REPO = Path(__file__).resolve().parents[1]
