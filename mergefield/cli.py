@@ -397,6 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile in strict mode, refuse unknown names, and stop at the first failed row",
     )
+    p.add_argument(
+        "--dayfirst",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read dates like 05/03/2024 day first (--no-dayfirst: month first; without "
+        "either, month first, and --strict refuses a date that reads both ways)",
+    )
     _add_catalog(p)
     p.set_defaults(func=render)
     return parser

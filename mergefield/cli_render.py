@@ -452,7 +452,12 @@ def render(args: argparse.Namespace) -> int:
     mode = "strict" if args.strict else "lax"
     try:
         template = compile(
-            source.text, context=source.context, kind=source.kind, mode=mode, catalog=catalog
+            source.text,
+            context=source.context,
+            kind=source.kind,
+            mode=mode,
+            catalog=catalog,
+            dayfirst=args.dayfirst,
         )
     except TemplateError as exc:
         print(
