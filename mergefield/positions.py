@@ -77,10 +77,11 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
         ),
         "entity-slot": (
             "A merge field stands inside a numeric character reference, as in "
-            "`&#@{Lead:Code,};` in an `html` template or a URL of any kind: the value would "
-            "choose the character after escaping (`&#106;` is `j`, so `&#@{...};avascript:` "
-            "could become `javascript:`). Fix: remove the `&#` before the field, or write the "
-            "whole reference literally."
+            "`&#@{Lead:Code,};` in an `html` template, or before the first `:`, `/`, `?` or "
+            "`#` of a URL of kind `url` or `json`: the value would choose the character once "
+            "the text is read as HTML (`&#106;` is `j`, so `&#@{...};avascript:` could become "
+            "`javascript:`). Fix: remove the `&#` before the field, or write the whole "
+            "reference literally."
         ),
         "json-glued": (
             "Outside a JSON string a merge field must be a whole value: it must follow `:`, "
@@ -203,7 +204,9 @@ def _classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, .
     whole = (0, 0)
     for start, end in spans:
         if source.find("&", max(pos, start - 12), start) >= 0:
-            um.check_entity_slot(source[max(pos, start - 12) : start], source, start, end)
+            um.check_entity_slot(
+                source[max(pos, start - 12) : start], source, start, end, url_from=0
+            )
         state = advance(state, source, pos, start)
         name = part.get(state)
         if name is None:
@@ -379,7 +382,7 @@ def _classify_json(
             if url_state == um.SCHEME:
                 raise um.scheme_slot_error(source, start, end)
             if url_state >= 0 and "&" in run:
-                um.check_entity_slot(run, source, start, end)
+                um.check_entity_slot(run, source, start, end, url_from=scanner.string_start + 1)
             if url_state < 0:
                 names.append("json_string")
             else:
@@ -433,15 +436,16 @@ def _string_url_state(source: str, prefix: str, scanner: _JsonScanner, url_field
     token is a whole-URL slot.  Otherwise the result is -1 (plain text): a token at the start of
     a string cannot be told apart from text (``"@{Lead:FirstName,} / @{Lead:LastName,}"``).
     """
+    start = um.literal_start(prefix) if prefix else 0
+    if prefix[start : start + 8].lower().startswith(_URL_STRING_PREFIXES):
+        # A URL by its text, with a safe scheme: the key cannot change what the machine says.
+        return um.advance(um.START, prefix, 0, len(prefix))
     if scanner.is_url_string(scanner.string_start):
         um.check_literal_scheme(source, prefix, scanner.string_start + 1)
         return um.advance(um.START, prefix, 0, len(prefix))
-    start = um.literal_start(prefix)
     if start == len(prefix):
         return um.START if url_field else -1
-    if not prefix[start:].lower().startswith(_URL_STRING_PREFIXES):
-        return -1
-    return um.advance(um.START, prefix, 0, len(prefix))
+    return -1
 
 
 def _check_value_slot(

@@ -212,17 +212,32 @@ def check_literal_scheme(source: str, text: str, offset: int) -> None:
 # A token right after an unfinished numeric character reference completes it: `&#` + `106` +
 # `;avascript:` reads as `javascript:` wherever the URL is later put into HTML.
 _OPEN_REFERENCE = re.compile(r"&#[xX]?[0-9A-Fa-f]*\Z")
+_URL_DELIMITERS = re.compile(r"[:/?#]")
 
 
-def check_entity_slot(text: str, source: str, start: int, end: int) -> None:
+def check_entity_slot(
+    text: str, source: str, start: int, end: int, *, url_from: int | None = None
+) -> None:
     """Raise ``entity-slot`` when ``text``, the literal text right before the token at
-    ``start:end``, ends inside a numeric character reference such as ``&#``."""
-    if "&" in text[-12:] and _OPEN_REFERENCE.search(text[-12:]):
-        raise TemplateCompileError(
-            "merge field inside a character reference (`&#...;`): the value would choose the "
-            "character; remove the `&` or write the reference literally",
-            source,
-            start,
-            end,
-            code="entity-slot",
-        )
+    ``start:end``, ends inside a numeric character reference such as ``&#``.
+
+    ``url_from`` is the offset in ``source`` where the URL starts, for URLs that are not (yet)
+    in HTML: there ``&#`` is also a path's `&` and a fragment's `#`, and the reference matters
+    only while it could still spell the scheme, so the error needs the URL's text before the
+    open reference to hold no `:`, `/`, `?` or `#` (the search stops at the first one).
+    """
+    match = _OPEN_REFERENCE.search(text[-12:]) if "&" in text[-12:] else None
+    if match is None:
+        return
+    if url_from is not None and _URL_DELIMITERS.search(
+        source, url_from, start - len(match.group())
+    ):
+        return
+    raise TemplateCompileError(
+        "merge field inside a character reference (`&#...;`): the value would choose the "
+        "character; remove the `&` or write the reference literally",
+        source,
+        start,
+        end,
+        code="entity-slot",
+    )

@@ -76,6 +76,9 @@ URL_TABLE = [
     ("@{Lead:Website,}#@{Lead:Id,}", ("url", "url_fragment")),
     ("@{Lead:Website,}@{Lead:Id,}", ("url", "url_path")),
     ("@{Lead:Website,}/8080:@{Lead:Id,}", ("url", "url_path")),
+    # `&#` after the scheme is settled is a path's `&` and a fragment's `#`, not a reference
+    ("http:///&#@{A:A,}", ("url_fragment",)),
+    ("/&#@{A:A,};", ("url_fragment",)),
     # leading blanks and C0 controls are dropped as by browsers and urllib; trailing ones stay
     ("  @{Lead:Website,}  ", ("url",)),
     ("\t\r\n @{Lead:Website,}", ("url",)),
@@ -378,7 +381,7 @@ ERROR_TABLE = [
     ('<p style="color: @{Lead:A,}">', "html", "html-style-slot", STYLE_ATTR, 17, 27, 1, 18),
     ('<a href="/x?c=&#@{Lead:A,};">', "html", "entity-slot", ENTITY, 16, 26, 1, 17),
     ("&#x6@{Lead:A,};avascript:x", "url", "entity-slot", ENTITY, 4, 14, 1, 5),
-    ('{"u": "/&#@{Lead:A,};"}', "json", "entity-slot", ENTITY, 10, 20, 1, 11),
+    ('{"url": "&#@{Lead:A,};avascript:x"}', "json", "entity-slot", ENTITY, 11, 21, 1, 12),
     (
         '<a href="@{Lead:W,}',
         "html",
