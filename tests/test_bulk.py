@@ -132,6 +132,7 @@ def test_lone_surrogate_in_literal_text_fails_alike_when_written(core: str) -> N
         template.write_many([{"X": "1"}], io.BytesIO())
 
 
+@pytest.mark.slow
 def test_no_leak_in_the_core(core: str) -> None:
     template = mergefield.compile(
         '{"to": "@{Lead:Mobile,}", "n": "@{Lead:FirstName,F}", "s": @{Lead:Score Lead,0}, '
@@ -171,6 +172,7 @@ def test_no_leak_in_the_core(core: str) -> None:
     assert sys.getrefcount(template) < 10
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CORES["cython"] is None, reason="the compiled core is not part of this run")
 @settings(max_examples=2000, deadline=None)
 @given(

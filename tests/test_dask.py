@@ -337,6 +337,7 @@ def test_write_partitions_equals_render_many(
     assert read_lines([w.path for w in written]) == expected
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     doc = readme.split("## Rendering on a Dask cluster", 1)[1].split("\n## ", 1)[0]
@@ -397,6 +398,7 @@ def armed(parquet_dir: Path, markers: Path, victims: tuple[int, ...]) -> Any:
     return ddf.map_partitions(arm, str(markers), victims, meta=meta)
 
 
+@pytest.mark.slow
 def test_killed_workers_still_give_every_rendered_lead_once(
     client: Any,
     parquet_dir: Path,
@@ -414,6 +416,7 @@ def test_killed_workers_still_give_every_rendered_lead_once(
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"partition-{k}" for k in victims]
 
 
+@pytest.mark.slow
 def test_killed_workers_mid_write_leave_every_lead_exactly_once(
     client: Any,
     parquet_dir: Path,

@@ -628,6 +628,7 @@ def reference_render(
     return "".join(parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(json_templates(), st.text())
 def test_random_json_documents_classify_as_generated(
@@ -756,6 +757,7 @@ def test_tokens_at_random_places_give_compile_errors_only(
     check_outcome(*template, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(
     st.lists(
@@ -792,6 +794,7 @@ def timed(source: str, kind: str) -> float:
     return best
 
 
+@pytest.mark.slow
 def test_megabyte_json_is_linear() -> None:
     item = '{"id": @{Lead:Id,}, "u": "https://h/@{Lead:P,}?q=@{Lead:Q,}", "s": "a\\"b @{Lead:S,}"}'
     source = "[" + ",\n".join([item] * (1_000_000 // len(item))) + "]"
@@ -804,6 +807,7 @@ def test_megabyte_json_without_tokens_and_long_strings() -> None:
     assert timed(source, "json") < 0.5
 
 
+@pytest.mark.slow
 def test_megabyte_url_is_linear() -> None:
     source = "https://h/" + "a/" * 250_000 + "?" + "k=@{Lead:V,}&" * 40_000 + "#" + "f" * 100_000
     assert len(source) > 1_000_000
