@@ -70,7 +70,8 @@ def make_leads(n: int, start: int = 0) -> Any:
         pd.Timestamp("2024-01-01") + pd.to_timedelta(i * 37, unit="s"), dtype="datetime64[ns]"
     )
     created[i % 17 == 0] = pd.NaT
-    modified = created.dt.tz_localize("UTC").dt.tz_convert("Asia/Kolkata")
+    # A copy: pandas 2 (what CPython 3.10 gets) flags a .dt result as a view and warns on setitem.
+    modified = created.dt.tz_localize("UTC").dt.tz_convert("Asia/Kolkata").copy()
     modified[i % 19 == 0] = pd.NaT
     revenue = np.where(i % 3 == 0, i.astype("float64"), i / 8)  # integral floats, fractions
     revenue[i % 11 == 0] = np.nan
