@@ -54,8 +54,12 @@ def canonical(text: str) -> bool:
     """Whether ``text`` is stored in its narrowest form, as CPython requires of every str: the
     compiled core builds strs itself, and an ASCII text flagged Latin-1 compares equal but is
     broken (``isascii`` is wrong, hashing and interning may differ)."""
-    copy = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
-    return sys.getsizeof(text) == sys.getsizeof(copy) and text.isascii() == copy.isascii()
+    # Sizes are compared on fresh strs: a str may carry a cached UTF-8 copy that getsizeof counts
+    # (CPython 3.10 shares 1-char strs, so one cached anywhere showed here). Concatenation keeps
+    # the storage width and flags of ``text``, so a wrongly stored text stays visible.
+    probe = text + "\0"
+    copy = probe.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return sys.getsizeof(probe) == sys.getsizeof(copy) and text.isascii() == copy.isascii()
 
 
 def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -129,6 +133,7 @@ def test_lone_surrogate_in_literal_text_fails_alike_when_written(core: str) -> N
         template.write_many([{"X": "1"}], io.BytesIO())
 
 
+@pytest.mark.slow
 def test_no_leak_in_the_core(core: str) -> None:
     template = mergefield.compile(
         '{"to": "@{Lead:Mobile,}", "n": "@{Lead:FirstName,F}", "s": @{Lead:Score Lead,0}, '
@@ -168,6 +173,7 @@ def test_no_leak_in_the_core(core: str) -> None:
     assert sys.getrefcount(template) < 10
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CORES["cython"] is None, reason="the compiled core is not part of this run")
 @settings(max_examples=2000, deadline=None)
 @given(

@@ -365,6 +365,7 @@ _specs = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(_specs, max_size=12))
 def test_to_json_round_trips_any_catalog(specs: list[FieldSpec]) -> None:
     catalog = Catalog(specs)

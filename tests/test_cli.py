@@ -444,6 +444,7 @@ def peak_rss(args: list[str]) -> int:
     return int(out.stdout) * 1024  # Linux reports kilobytes
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss units differ")
 def test_memory_does_not_grow_with_the_number_of_leads(tmp_path: Path) -> None:
     body = (EXAMPLES / "leads.csv").read_bytes()
@@ -484,6 +485,7 @@ def test_quick_start_command_from_the_docs(tmp_path: Path) -> None:
     assert summary(done.stderr).startswith("mergefield: 10000 leads read: 10000 rendered (")
 
 
+@pytest.mark.slow
 def test_example_leads_are_what_the_generator_makes(tmp_path: Path) -> None:
     out = tmp_path / "leads.csv"
     subprocess.run(

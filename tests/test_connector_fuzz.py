@@ -90,6 +90,7 @@ def mutate_documents(document: Any, rng: random.Random, value: Any) -> Any:
     ]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -98,6 +99,7 @@ def test_generated_documents_never_crash(tmp_path: Path, document: Any) -> None:
     run_everything(json.dumps(document), tmp_path)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -112,6 +114,7 @@ def test_examples_with_one_node_replaced_never_crash(
     run_everything(text, tmp_path)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -144,6 +144,7 @@ def assert_arrived_exactly(built: list[HttpRequest], behaviour: Behaviour) -> No
         assert int(seen.headers["Content-Length"]) == len(request.body)
 
 
+@pytest.mark.slow
 def test_1000_adversarial_leads_arrive_byte_exact_with_retries(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
     base, behaviour = server
     behaviour.failures = 2

@@ -289,6 +289,7 @@ def test_form_is_quote_plus_and_round_trips(value: str) -> None:
     assert unquote_plus(out, errors="strict") == fixed(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(ANY_TEXT)
 @example("&amp;<>\"'")
@@ -299,6 +300,7 @@ def test_html_escapes_every_special_and_round_trips(value: str) -> None:
     assert html.unescape(out) == fixed(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(ANY_TEXT)
 @example("\ud83d\ude00\ud800\udc00\udfff\ud800")
@@ -311,6 +313,7 @@ def test_json_string_parses_back(value: str) -> None:
     assert json.loads(encode("json_value", value)) == json_read(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(ANY_TEXT)
 def test_json_url_encoders_parse_back_to_the_url_encoding(value: str) -> None:
@@ -319,6 +322,7 @@ def test_json_url_encoders_parse_back_to_the_url_encoding(value: str) -> None:
     assert json.loads('"' + encode("json_url", value) + '"') == encode("url", value)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(ANY_TEXT)
 def test_text_only_replaces_surrogates(value: str) -> None:
@@ -458,6 +462,7 @@ def test_plain_dangerous_schemes_give_the_failsafe() -> None:
         assert encode("url", value) == UNSAFE_URL_FAILSAFE, value
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(st.one_of(hostile_urls(), ANY_TEXT))
 def test_whole_url_never_yields_a_dangerous_scheme(value: str) -> None:
@@ -468,6 +473,7 @@ def test_whole_url_never_yields_a_dangerous_scheme(value: str) -> None:
         assert unquote(out) == fixed(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000)
 @given(
     st.sampled_from(["http", "https", "mailto", "HTTP", "hTtPs", "MailTo"]),
@@ -481,6 +487,7 @@ def test_allowed_schemes_pass_and_round_trip(scheme: str, rest: str) -> None:
         assert unquote(out) == fixed(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(st.text(st.characters(exclude_characters=":/?#", exclude_categories=())))
 def test_relative_urls_pass(value: str) -> None:

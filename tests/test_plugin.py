@@ -32,12 +32,14 @@ def _demo_connector() -> dict[str, object]:
     return doc
 
 
+@pytest.mark.slow
 def test_one_line_makes_one_passing_test_per_template(pytester: pytest.Pytester) -> None:
     _project(pytester, _demo_connector())
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=16)
 
 
+@pytest.mark.slow
 def test_a_deliberately_unsafe_template_fails_with_its_pointer(pytester: pytest.Pytester) -> None:
     doc = _demo_connector()
     actions = doc["grid_actions"]
@@ -70,6 +72,7 @@ def test_an_unsafe_position_fails_even_without_name_checks(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*1:1 url-scheme-slot: literal `:` after a merge field*"])
 
 
+@pytest.mark.slow
 def test_a_template_with_check_errors_fails_before_fuzzing(pytester: pytest.Pytester) -> None:
     doc = _demo_connector()
     doc["lead_tabs"] = [

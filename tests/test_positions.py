@@ -757,6 +757,7 @@ def reference_render(
     return "".join(parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(json_templates(), st.text())
 def test_random_json_documents_classify_as_generated(
@@ -886,6 +887,7 @@ def test_tokens_at_random_places_give_compile_errors_only(
     check_outcome(*template, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(
     st.lists(
@@ -924,6 +926,7 @@ def assert_classify_linear(kind: str, make: Callable[[int], str], size: int = 25
     assert_linear(lambda arg: classify(arg[0], arg[1], kind), prepared, size, runs=3)
 
 
+@pytest.mark.slow
 def test_megabyte_json_is_linear() -> None:
     item = '{"id": @{Lead:Id,}, "u": "https://h/@{Lead:P,}?q=@{Lead:Q,}", "s": "a\\"b @{Lead:S,}"}'
 
@@ -940,6 +943,7 @@ def test_megabyte_json_without_tokens_and_long_strings() -> None:
     )
 
 
+@pytest.mark.slow
 def test_megabyte_url_is_linear() -> None:
     def make(n: int) -> str:
         query = "k=@{Lead:V,}&" * (n // 25)

@@ -79,6 +79,7 @@ URL_TEMPLATE = (
 )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(h=values, a=values, b=values, k=values, c=values, d=values)
 def test_url_slots_round_trip(core: str, h: str, a: str, b: str, k: str, c: str, d: str) -> None:

@@ -126,12 +126,14 @@ def assert_all_agree(source: str) -> None:
             assert fn(source, strict) == expected, (name, strict, source)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fragment_text)
 def test_scanners_agree_on_fragments(source: str) -> None:
     assert_all_agree(source)
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_text)
 def test_scanners_agree_on_any_text(source: str) -> None:
