@@ -53,6 +53,11 @@ def canonical(text: str) -> bool:
     """Whether ``text`` is stored in its narrowest form, as CPython requires of every str: the
     compiled core builds strs itself, and an ASCII text flagged Latin-1 compares equal but is
     broken (``isascii`` is wrong, hashing and interning may differ)."""
+    if len(text) == 1:
+        # The copy of one Latin-1 character is CPython's shared singleton, whose size includes a
+        # UTF-8 cache once any code (pyarrow, say) asked for its UTF-8: compare doubled texts,
+        # which keep the width flags of ``text`` and are never shared.
+        text += text
     copy = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
     return sys.getsizeof(text) == sys.getsizeof(copy) and text.isascii() == copy.isascii()
 
