@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from . import arrow
+from ._contract import mark_row
 
 if TYPE_CHECKING:
     from .template import Template, _Batch, _Slot
@@ -155,14 +156,24 @@ def _task(
     pylists: list[Any] = [None] * len(slots)
     for i in foreign:
         pylists[i] = values(slots[i].key)
-    resolve = column_resolver(slots, _ChunkColumns(values, names))
+    policy = column_resolver(slots, _ChunkColumns(values, names))
+
+    def resolve(i: int, value: object, row: int) -> str:
+        try:
+            return policy(i, value, row)  # type: ignore[no-any-return]
+        except Exception as exc:
+            # A bulk error names its lead by its row in the whole data (README, bulk errors).
+            mark_row(exc, base + start + row, None)
+            raise
 
     def on_invalid(i: int, raw: bytes, row: int) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if strict:
-                raise arrow._utf8_error(slots[i], slots[i].key, row, exc) from None
+                error = arrow._utf8_error(slots[i], slots[i].key, row, exc)
+                mark_row(error, row, None)
+                raise error from None
             return raw.decode("utf-8", "replace")
 
     def task(out: Any) -> Any:
@@ -238,10 +249,15 @@ def write(
     if core_plan is None:
         return None
     total = 0
-    for out in _outputs(
-        core, _tasks(core, template, b, sources, core_plan, True, separator), threads
-    ):
-        total += len(out)
-        write_all(out)  # through the buffer protocol: no copy
-        out.clear()
+    try:
+        for out in _outputs(
+            core, _tasks(core, template, b, sources, core_plan, True, separator), threads
+        ):
+            lines = len(out)
+            write_all(out)  # through the buffer protocol: no copy
+            total += lines
+            out.clear()
+    except Exception as exc:
+        arrow.mark_written(exc, total)
+        raise
     return total

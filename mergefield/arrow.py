@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import _core
+from ._contract import mark_row
 from .errors import RenderError
 
 if TYPE_CHECKING:
@@ -162,10 +163,24 @@ def _pure_lines(template: Template, b: _Batch, data: object) -> Iterator[list[st
         columns = {name: read(chunk.column(name), name, base) for name in needed}
         lists = [columns.get(slot.key) for slot in b.slots]
         resolve = _column_resolver(b.slots, columns)
-        yield _core.core.render_columns(
-            b.literals, lists, b.steps, b.missing, chunk.num_rows, resolve
-        )
+        try:
+            lines = _core.core.render_columns(
+                b.literals, lists, b.steps, b.missing, chunk.num_rows, resolve
+            )
+        except Exception as exc:
+            row = getattr(exc, "row", None)
+            if isinstance(row, int) and not isinstance(row, bool):
+                mark_row(exc, base + row, None)  # the core counts rows from the chunk's first
+            raise
+        yield lines
         base += chunk.num_rows
+
+
+def mark_written(exc: BaseException, lines: int) -> None:
+    """Record on a bulk error the complete lines the file got before it (``.written``)."""
+    row = getattr(exc, "row", None)
+    if isinstance(row, int) and not isinstance(row, bool):
+        mark_row(exc, row, lines)
 
 
 def render_arrow(
@@ -174,17 +189,23 @@ def render_arrow(
     """`Template.render_arrow`: one large_string array of the rendered rows."""
     count = _threads(threads)
     b = template._batch(records, "render_arrow")
-    if hasattr(_core.core, "arrow_render"):
-        from . import _arrow_native
+    try:
+        if hasattr(_core.core, "arrow_render"):
+            from . import _arrow_native
 
-        result = _arrow_native.render(_core.core, template, b, _sources(data), count)
-        if result is not None:
-            return result
-    pa = _pyarrow("render_arrow on the pure-Python core")
-    rows: list[str] = []
-    for lines in _pure_lines(template, b, data):
-        rows.extend(lines)
-    return pa.array(rows, type=pa.large_string())
+            result = _arrow_native.render(_core.core, template, b, _sources(data), count)
+            if result is not None:
+                return result
+        pa = _pyarrow("render_arrow on the pure-Python core")
+        rows: list[str] = []
+        for lines in _pure_lines(template, b, data):
+            rows.extend(lines)
+        return pa.array(rows, type=pa.large_string())
+    except Exception as exc:
+        from .template import _locate
+
+        _locate(exc, 0)
+        raise
 
 
 def write_arrow(
@@ -203,17 +224,25 @@ def write_arrow(
     separator = bytes(separator)
     b = template._batch(records, "write_arrow")
     write = _write_all(file)
-    if hasattr(_core.core, "arrow_render"):
-        from . import _arrow_native
-
-        written = _arrow_native.write(
-            _core.core, template, b, _sources(data), count, write, separator
-        )
-        if written is not None:
-            return written
     total = 0
-    for lines in _pure_lines(template, b, data):
-        if lines:
-            write(separator.join([line.encode("utf-8") for line in lines]) + separator)
-        total += len(lines)
+    try:
+        if hasattr(_core.core, "arrow_render"):
+            from . import _arrow_native
+
+            written = _arrow_native.write(
+                _core.core, template, b, _sources(data), count, write, separator
+            )
+            if written is not None:
+                return written
+        for lines in _pure_lines(template, b, data):
+            if lines:
+                write(separator.join([line.encode("utf-8") for line in lines]) + separator)
+            total += len(lines)
+    except Exception as exc:
+        from .template import _locate
+
+        if getattr(exc, "written", None) is None:
+            mark_written(exc, total)
+        _locate(exc, 0)
+        raise
     return total
