@@ -27,7 +27,9 @@ from hypothesis import strategies as st
 
 from mergefield._fast_py import scan as _scan
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
+from mergefield.errors import TemplateError
 from mergefield.positions import KINDS, is_url_key
+from mergefield.template import compile as compile_template
 
 __all__ = [
     "CUSTOM_FIELDS",
@@ -441,7 +443,20 @@ def templates(
     else:
         shape = _pieces(token, _free_text(kind), min_size=1)
     well_formed = shape.filter(lambda s: "@{" in s)
-    return well_formed if valid else _malformed(kind, well_formed)
+    if valid:
+        # The shapes above aim at valid templates; the position rules (a literal `&#` just
+        # before a merge field, say) are the compiler's to decide, so a rare miss is dropped
+        # rather than handed out as valid.
+        return well_formed.filter(lambda s: _compiles_strictly(s, kind))
+    return _malformed(kind, well_formed)
+
+
+def _compiles_strictly(source: str, kind: str) -> bool:
+    try:
+        compile_template(source, kind=kind, mode="strict")
+    except TemplateError:
+        return False
+    return True
 
 
 # --- records --------------------------------------------------------------------------------------
