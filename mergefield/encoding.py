@@ -70,9 +70,9 @@ STEP_NAMES: Mapping[int, str] = MappingProxyType(
 #: Schemes a whole-URL slot accepts (compared case-insensitively); a relative URL is accepted too.
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 
-#: Schemes no URL position may ever get, not even from the template's own literal text: they run
-#: script or inline a document.  Literal text may still write other schemes (``tel:``, ``ftp:``).
 UNSAFE_LITERAL_SCHEMES: frozenset[str] = frozenset({"javascript", "vbscript", "data"})
+"""Schemes no URL position may ever get, not even from the template's own literal text: they
+run script or inline a document.  Literal text may still write other schemes (``tel:``)."""
 
 #: What a whole-URL slot renders in lax mode when the value's scheme is refused.  ``about:invalid``
 #: is the failsafe Go's html/template uses (``#ZgotmplZ`` there): browsers load a blank, inert page
