@@ -199,21 +199,28 @@ def _outputs(
     spare: list[Any] = []
     with ThreadPoolExecutor(threads) as pool:
         window: deque[Future[Any]] = deque()
-        try:
-            for task in tasks:
-                window.append(pool.submit(task, spare.pop() if spare else core.ArrowOut()))
-                if len(window) >= threads * 2:
-                    out = window.popleft().result()
-                    yield out
-                    spare.append(out)
-        except Exception:
-            # A later batch failed to open: hand on the chunks before it first, as one thread
-            # would have, then fail.
-            while window:
-                yield window.popleft().result()
-            raise
+        pending = iter(tasks)
+        failure: Exception | None = None
+        while True:
+            try:
+                task = next(pending)
+            except StopIteration:
+                break
+            except Exception as exc:
+                # A later batch failed to open: hand on the chunks before it first, as one
+                # thread would have, then fail.  (A chunk's own error, from `result`, is raised
+                # at once: it comes before every chunk still in the window.)
+                failure = exc
+                break
+            window.append(pool.submit(task, spare.pop() if spare else core.ArrowOut()))
+            if len(window) >= threads * 2:
+                out = window.popleft().result()
+                yield out
+                spare.append(out)
         while window:
             yield window.popleft().result()
+        if failure is not None:
+            raise failure
 
 
 def render(
