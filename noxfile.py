@@ -41,12 +41,13 @@ def _add_pyenv_to_path() -> None:
 _add_pyenv_to_path()
 
 
-def _run_suite(session: nox.Session, marks: list[str]) -> None:
+def _run_suite(session: nox.Session, marks: list[str], *, pure: bool = True) -> None:
     session.install("--quiet", "-e", ".[test]", env={"MERGEFIELD_REQUIRE_EXTENSIONS": "1"})
     session.run("python", "-c", "import mergefield; assert mergefield.IMPLEMENTATION == 'cython'")
     args = ["-q", *marks, *session.posargs]
     session.run("python", "-m", "pytest", *args, env={"MERGEFIELD_REQUIRE_EXTENSIONS": "1"})
-    session.run("python", "-m", "pytest", *args, env={"MERGEFIELD_NO_EXTENSIONS": "1"})
+    if pure:
+        session.run("python", "-m", "pytest", *args, env={"MERGEFIELD_NO_EXTENSIONS": "1"})
 
 
 @nox.session(python=PYTHONS)
@@ -59,3 +60,10 @@ def tests(session: nox.Session) -> None:
 def fast(session: nox.Session) -> None:
     """The suite without the tests marked slow, on both cores."""
     _run_suite(session, FAST)
+
+
+@nox.session(python=PYTHONS)
+def compiled(session: nox.Session) -> None:
+    """The suite without the tests marked slow, on the compiled core only (what `.ci/run` runs
+    on the Pythons other than its own, where the pure core already ran in full)."""
+    _run_suite(session, FAST, pure=False)
