@@ -137,7 +137,7 @@ def test_is_missing(value: object, missing: bool) -> None:
 def test_is_missing_numpy() -> None:
     np = pytest.importorskip("numpy")
     assert is_missing(np.float64("nan"))
-    assert is_missing(np.datetime64("NaT"))
+    assert is_missing(np.datetime64("NaT", "ns"))
     assert not is_missing(np.int64(0))
     assert not is_missing(np.array([1.0, float("nan")]))
 
