@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from tqdm import tqdm  # type: ignore[import-untyped]
-
 from mergefield.catalog import Catalog
 from mergefield.checker import check
 from mergefield.cli_common import (
@@ -537,6 +535,9 @@ def _render_leads(
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
     out: Output | None = None
+    # Imported here: the library's other modules, and tests that import this one, need no tqdm.
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
     bar = tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
     status = EXIT_OK
     try:
