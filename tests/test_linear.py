@@ -95,7 +95,11 @@ def test_check_is_linear(shape: str) -> None:
 @pytest.mark.parametrize("kind", ["text", "url", "html"])
 @pytest.mark.parametrize("shape", WORST)
 def test_compile_is_linear(core: str, shape: str, kind: str) -> None:
-    assert_linear(lambda s: mergefield.compile(s, kind=kind), HOSTILE[shape], 20_000)
+    # The compiled core needs 80,000 characters as its scan test does: at 20,000 the small input's
+    # objects fit in memory a long test session had already freed while the large one's did not,
+    # and Python 3.10 took 10 to 13 times as long for 4 times the input in CI.
+    size = 80_000 if core == "cython" else 20_000
+    assert_linear(lambda s: mergefield.compile(s, kind=kind), HOSTILE[shape], size)
 
 
 def cli_check(path: Path, *options: str) -> None:
