@@ -75,6 +75,10 @@ def test_a_finished_run_replaces_the_file_and_keeps_its_mode(tmp_path: Path) -> 
     assert new.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_with_a_summary_and_the_old_output(tmp_path: Path) -> None:
     out = write(tmp_path, "out.txt", OLD)
     with subprocess.Popen(
@@ -96,6 +100,10 @@ def test_ctrl_c_exits_130_with_a_summary_and_the_old_output(tmp_path: Path) -> N
         ],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A job started in the background by a non-interactive shell (as CI may run the suite)
+        # inherits SIGINT ignored, and Python then keeps it ignored: give the child the
+        # terminal's default, as a user pressing Ctrl-C has.
+        preexec_fn=_default_sigint,
     ) as child:
         assert child.stdin is not None and child.stderr is not None
         child.stdin.write(b"Id,FirstName\n" + b"".join(b"%d,x\n" % i for i in range(10)))
@@ -105,8 +113,10 @@ def test_ctrl_c_exits_130_with_a_summary_and_the_old_output(tmp_path: Path) -> N
             assert time.monotonic() < deadline and child.poll() is None
             time.sleep(0.05)
         child.send_signal(signal.SIGINT)
-        stderr = child.stderr.read().decode("utf-8")
-        assert child.wait(timeout=60) == 130
+        # Bounded: a child that ignored the signal fails the test instead of hanging the suite.
+        _, err = child.communicate(timeout=60)
+        stderr = err.decode("utf-8")
+        assert child.returncode == 130
     (partial,) = partials(tmp_path)
     assert summary(stderr) == (
         "mergefield: 0 leads read: 0 rendered (0 defaulted), 0 failed; interrupted (SIGINT); "
