@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._core import IMPLEMENTATION
+from ._pre_encoded import PreEncoded
 from .catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
 from .checker import check
 from .diagnostics import Diagnostic
@@ -24,7 +25,6 @@ from .errors import (
     TemplateSyntaxError,
 )
 from .template import FieldRef, Template, compile
-from .values import PreEncoded
 
 if TYPE_CHECKING:
     from . import connector as connector

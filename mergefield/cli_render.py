@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from mergefield._options import Kind, Mode
 from mergefield.catalog import Catalog
 from mergefield.checker import check
 from mergefield.cli_common import (
@@ -65,7 +66,7 @@ _CHUNK = 512
 _ID_FIELDS = ("ProspectID", "Id")
 
 # Which template of a grid action --part names, and its kind; the first listed is the default.
-ACTION_PARTS: Mapping[str, tuple[tuple[str, str], ...]] = {
+ACTION_PARTS: Mapping[str, tuple[tuple[str, Kind], ...]] = {
     "call_api": (("url", "url"), ("body", "json")),
     "show_popup": (("iframe_url", "url"),),
     "open_in_new_window": (("web_url", "url"),),
@@ -90,7 +91,7 @@ class _Source:
     text: str
     name: str
     context: str | None
-    kind: str
+    kind: Kind
 
 
 def _template_source(args: argparse.Namespace) -> _Source:
@@ -447,7 +448,7 @@ def render(args: argparse.Namespace) -> int:
         if resource == "Lead":
             fail("leads come from --leads, not --record")
         records[resource] = read_record(resource, path)
-    mode = "strict" if args.strict else "lax"
+    mode: Mode = "strict" if args.strict else "lax"
     try:
         template = compile(
             source.text,
