@@ -536,10 +536,7 @@ def _render_leads(
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
     out: Output | None = None
-    # Imported here: the library's other modules, and tests that import this one, need no tqdm.
-    from tqdm import tqdm  # type: ignore[import-untyped]
-
-    bar = tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
+    bar = _progress_bar()
     status = EXIT_OK
     try:
         try:
@@ -581,3 +578,27 @@ def _print_summary(counts: _Counts) -> None:
     if counts.stopped:
         summary += f"; {counts.stopped}"
     print(summary, file=sys.stderr)
+
+
+class _NoBar:
+    """What renders in place of the progress bar when tqdm (the `cli` extra) is not installed."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar() -> Any:
+    """tqdm's bar, drawn when stderr is a terminal; without tqdm, no bar (and, on a terminal, a
+    note saying what to install): rendering never depends on it."""
+    # Imported here: the library's other modules, and tests that import this one, need no tqdm.
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        if sys.stderr.isatty():
+            print(f"{PROG}: note: no progress bar without tqdm: pip install 'mergefield[cli]'",
+                  file=sys.stderr)  # fmt: skip
+        return _NoBar()
+    return tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)

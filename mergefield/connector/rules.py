@@ -56,7 +56,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from mergefield._options import Kind
+from mergefield._options import Kind, Severity
 from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
@@ -190,7 +190,7 @@ class _Checker:
     def add(
         self,
         code: str,
-        severity: str,
+        severity: Severity,
         message: str,
         pointer: str,
         *,
