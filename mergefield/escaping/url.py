@@ -7,6 +7,8 @@ inside the scheme, or literal text that continues a scheme after a whole-URL tok
 ``url-scheme-slot``), and literal text never writes an unsafe scheme (``javascript:``,
 ``vbscript:``, ``data:`` in any case, with the blanks and line breaks browsers ignore, is
 ``url-unsafe-scheme``).  States are small ints so callers can keep them between text runs.
+`classify_url` runs the machine over a whole kind `url` template; `mergefield.escaping.json` and
+`mergefield.escaping.html` run it over their URL strings and attributes.
 """
 
 from __future__ import annotations
