@@ -5,7 +5,14 @@
 ``render_many`` and ``iter_render`` substitute records with the encoder each token's position
 calls for; ``mergefield.check`` reports every problem of a template as a `Diagnostic`;
 ``mergefield.connector`` loads, checks and builds the HTTP requests of whole connectors.
-``IMPLEMENTATION`` says which core runs (``"cython"`` or ``"python"``).
+``IMPLEMENTATION`` says which core runs (``"cython"`` or ``"python"``); `Kind`, `Mode` and
+`Severity` spell the values of the ``kind``, ``mode`` and ``severity`` options.
+
+Public modules: `mergefield`, `mergefield.catalog`, `mergefield.connector`,
+`mergefield.connector.send`, `mergefield.dask`, `mergefield.testing`, `mergefield.strategies`,
+`mergefield.pytest_plugin`.  Their ``__all__`` is the public API; every other module
+(``escaping``, ``encoding``, ``values``, ``template``, the ``_``-prefixed ones, ...) is internal
+and may change in any release.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._core import IMPLEMENTATION
+from ._options import Kind, Mode, Severity
+from ._pre_encoded import PreEncoded
 from .catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
 from .checker import check
 from .diagnostics import Diagnostic
@@ -24,7 +33,6 @@ from .errors import (
     TemplateSyntaxError,
 )
 from .template import FieldRef, Template, compile
-from .values import PreEncoded
 
 if TYPE_CHECKING:
     from . import connector as connector
@@ -37,9 +45,12 @@ __all__ = [
     "Diagnostic",
     "FieldRef",
     "FieldSpec",
+    "Kind",
     "MergefieldError",
+    "Mode",
     "PreEncoded",
     "RenderError",
+    "Severity",
     "Template",
     "TemplateCompileError",
     "TemplateError",

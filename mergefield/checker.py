@@ -28,20 +28,20 @@ Name diagnostics point at the resource or field name itself, not at the token's 
 ``url-scheme-slot``, ``url-unsafe-scheme``, ``json-*``, ``html-*`` (error)
     The template cannot hold its merge fields safely in its ``kind``, or writes an unsafe URL
     scheme itself: the compile error `mergefield.compile` would raise, with the same code (see
-    `mergefield.positions.ERROR_CODES`), so `check()` and compiling apply one rule.
+    `mergefield.escaping.ERROR_CODES`), so `check()` and compiling apply one rule.
 """
 
 from __future__ import annotations
 
+from mergefield._options import KINDS, Kind, check_choice
 from mergefield.catalog import DEFAULT_CATALOG, Catalog
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
 from mergefield.errors import LineIndex, TemplateCompileError
-from mergefield.positions import classify
+from mergefield.escaping import classify
 from mergefield.syntax import Token, scan
 
 __all__ = [
     "CASE_MISMATCH",
-    "KINDS",
     "MISSING_COMMA",
     "RESOURCE_NOT_ALLOWED",
     "SYNTAX_ERROR",
@@ -62,9 +62,6 @@ UNKNOWN_FIELD = "unknown-field"
 """Code of a field its resource does not have."""
 MISSING_COMMA = "missing-comma"
 """Code of a token written without the comma of LeadSquared's documented form."""
-
-KINDS = ("url", "json", "form", "html", "text")
-"""The template kinds of SPEC section 4."""
 
 _BLANKS = " \t"
 
@@ -143,7 +140,7 @@ def check(
     source: str,
     *,
     context: str | None = None,
-    kind: str = "text",
+    kind: Kind = "text",
     catalog: Catalog | None = None,
 ) -> list[Diagnostic]:
     """Every syntax and name problem of ``source``, sorted by offset.
@@ -154,8 +151,7 @@ def check(
     """
     if isinstance(source, str):
         source = str.__str__(source)  # a str subclass is checked as its text, on both cores
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    check_choice("kind", kind, KINDS)
     if catalog is None:
         catalog = DEFAULT_CATALOG
     # Raises for an unknown context even when the template has no tokens.
@@ -197,12 +193,12 @@ def check(
 
 
 def _kind_problems(
-    source: str, tokens: list[Token], kind: str, catalog: Catalog
+    source: str, tokens: list[Token], kind: Kind, catalog: Catalog
 ) -> list[Diagnostic]:
     """The position problem `mergefield.compile` would raise for ``kind``, as a diagnostic.
 
     Its code is the compile error's own (``url-scheme-slot``, ``json-invalid``, ...; see
-    `mergefield.positions.ERROR_CODES`).  Only the first is found: the JSON and URL scanners stop
+    `mergefield.escaping.ERROR_CODES`).  Only the first is found: the JSON and URL scanners stop
     where the text stops making sense.
     """
     try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mergefield import IMPLEMENTATION, __version__
+from mergefield._options import KINDS, Kind
 from mergefield.catalog import CONTEXTS, Catalog
 from mergefield.checker import check
 from mergefield.cli_common import (
@@ -39,7 +40,6 @@ from mergefield.cli_render import render
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
 from mergefield.errors import LineIndex, TemplateError
 from mergefield.leads import ENCODINGS, FORMATS, did_you_mean
-from mergefield.template import KINDS
 
 __all__ = ["main"]
 
@@ -93,7 +93,7 @@ def _check_connector(path: str, catalog: Catalog) -> _Found:
 
 
 def _check_template(
-    path: str, text: str, context: str | None, kind: str, catalog: Catalog
+    path: str, text: str, context: str | None, kind: Kind, catalog: Catalog
 ) -> _Found:
     return _Found(path, text, check(text, context=context, kind=kind, catalog=catalog))
 
@@ -108,7 +108,7 @@ def _known_codes() -> list[str]:
     import re
 
     from mergefield import checker
-    from mergefield.positions import ERROR_CODES
+    from mergefield.escaping import ERROR_CODES
 
     codes = [getattr(checker, name) for name in checker.__all__ if name.isupper()]
     codes = [c for c in codes if isinstance(c, str)] + [*ERROR_CODES, "compile-error"]
@@ -137,7 +137,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 results.append(_check_connector(path, catalog))
             else:
                 text = read_text_file(path)
-                kind = args.kind or "text"
+                kind: Kind = args.kind or "text"
                 results.append(_check_template(path, text, args.context, kind, catalog))
         except UsageError as exc:
             # One unreadable file must not hide the problems of the others.

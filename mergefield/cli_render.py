@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from mergefield._options import Kind, Mode
 from mergefield.catalog import Catalog
 from mergefield.checker import check
 from mergefield.cli_common import (
@@ -65,7 +66,7 @@ _CHUNK = 512
 _ID_FIELDS = ("ProspectID", "Id")
 
 # Which template of a grid action --part names, and its kind; the first listed is the default.
-ACTION_PARTS: Mapping[str, tuple[tuple[str, str], ...]] = {
+ACTION_PARTS: Mapping[str, tuple[tuple[str, Kind], ...]] = {
     "call_api": (("url", "url"), ("body", "json")),
     "show_popup": (("iframe_url", "url"),),
     "open_in_new_window": (("web_url", "url"),),
@@ -90,7 +91,7 @@ class _Source:
     text: str
     name: str
     context: str | None
-    kind: str
+    kind: Kind
 
 
 def _template_source(args: argparse.Namespace) -> _Source:
@@ -447,7 +448,7 @@ def render(args: argparse.Namespace) -> int:
         if resource == "Lead":
             fail("leads come from --leads, not --record")
         records[resource] = read_record(resource, path)
-    mode = "strict" if args.strict else "lax"
+    mode: Mode = "strict" if args.strict else "lax"
     try:
         template = compile(
             source.text,
@@ -535,10 +536,7 @@ def _render_leads(
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
     out: Output | None = None
-    # Imported here: the library's other modules, and tests that import this one, need no tqdm.
-    from tqdm import tqdm  # type: ignore[import-untyped]
-
-    bar = tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
+    bar = _progress_bar()
     status = EXIT_OK
     try:
         try:
@@ -580,3 +578,27 @@ def _print_summary(counts: _Counts) -> None:
     if counts.stopped:
         summary += f"; {counts.stopped}"
     print(summary, file=sys.stderr)
+
+
+class _NoBar:
+    """What renders in place of the progress bar when tqdm (the `cli` extra) is not installed."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar() -> Any:
+    """tqdm's bar, drawn when stderr is a terminal; without tqdm, no bar (and, on a terminal, a
+    note saying what to install): rendering never depends on it."""
+    # Imported here: the library's other modules, and tests that import this one, need no tqdm.
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        if sys.stderr.isatty():
+            print(f"{PROG}: note: no progress bar without tqdm: pip install 'mergefield[cli]'",
+                  file=sys.stderr)  # fmt: skip
+        return _NoBar()
+    return tqdm(unit=" leads", disable=not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mergefield._options import Severity
+
 __all__ = ["ERROR", "WARNING", "Diagnostic"]
 
-ERROR = "error"
+ERROR: Severity = "error"
 """The severity of a problem that breaks the template or its meaning."""
 
-WARNING = "warning"
+WARNING: Severity = "warning"
 """The severity of a form that works but is not LeadSquared's documented one."""
 
 
@@ -28,7 +30,7 @@ class Diagnostic:
     """
 
     code: str
-    severity: str
+    severity: Severity
     message: str
     line: int
     column: int

@@ -22,6 +22,7 @@ from json.encoder import encode_basestring as _json_quote
 from types import MappingProxyType
 from urllib.parse import quote, quote_plus
 
+from mergefield._pre_encoded import PreEncoded
 from mergefield.errors import MergefieldError
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "JSON_STRING",
     "JSON_VALUE",
     "PERCENT",
-    "STEP_NAMES",
     "TEXT",
     "UNSAFE_LITERAL_SCHEMES",
     "UNSAFE_URL_FAILSAFE",
@@ -53,19 +53,6 @@ HTML = 3
 JSON_STRING = 4
 WHOLE_URL = 5
 JSON_VALUE = 6
-
-#: Names of the base transforms by id, for messages and docs.
-STEP_NAMES: Mapping[int, str] = MappingProxyType(
-    {
-        TEXT: "TEXT",
-        PERCENT: "PERCENT",
-        FORM: "FORM",
-        HTML: "HTML",
-        JSON_STRING: "JSON_STRING",
-        WHOLE_URL: "WHOLE_URL",
-        JSON_VALUE: "JSON_VALUE",
-    }
-)
 
 #: Schemes a whole-URL slot accepts (compared case-insensitively); a relative URL is accepted too.
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
@@ -256,9 +243,6 @@ def apply_step(step: int, value: str, *, strict: bool = False) -> str:
 
 
 def _is_pre_encoded(value: str) -> bool:
-    # Imported late: values imports this module for JSON escaping.
-    from mergefield.values import PreEncoded
-
     return isinstance(value, PreEncoded)
 
 
@@ -269,7 +253,7 @@ class Encoder:
     ``steps`` are transform ids applied left to right; ``safe`` is the human text of the exact set
     of characters left as they are (used by the README table); ``position`` says where in a
     template the encoder is used.  Calling it encodes a str; a
-    :class:`mergefield.values.PreEncoded` value is returned unchanged (it is never encoded twice,
+    :class:`mergefield.PreEncoded` value is returned unchanged (it is never encoded twice,
     and in a whole-URL slot it also skips the scheme check, like Go's ``template.URL``).
     """
 

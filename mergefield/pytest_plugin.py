@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 
+from mergefield._options import MODES, Kind
 from mergefield.catalog import Catalog
 from mergefield.checker import check
-from mergefield.positions import ERROR_CODES
+from mergefield.escaping import ERROR_CODES
 from mergefield.template import compile
 from mergefield.testing import UnsafeRenderingError, fuzz_template
 
@@ -97,7 +98,7 @@ def connector_tests(
 
     @pytest.mark.parametrize("mergefield_template", found, ids=[item[0] for item in found])
     def test_connector_template(
-        mergefield_template: tuple[str, str, str, str], request: pytest.FixtureRequest
+        mergefield_template: tuple[str, str, str, Kind], request: pytest.FixtureRequest
     ) -> None:
         pointer, source, context, kind = mergefield_template
         where = f"{target} at {pointer} (context {context!r}, kind {kind!r})"
@@ -119,7 +120,7 @@ def connector_tests(
             if derandomize is None
             else derandomize
         )
-        for mode in ("lax", "strict"):
+        for mode in MODES:
             template = compile(source, context=context, kind=kind, mode=mode, catalog=catalog)
             try:
                 fuzz_template(template, max_examples=examples, derandomize=repeatable)

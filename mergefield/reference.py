@@ -20,8 +20,21 @@ from array import array
 from collections.abc import Iterator
 from functools import lru_cache
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+try:
+    from lark import Lark, Token, Tree
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
+except ImportError as exc:  # lark is a test and fuzz dependency, not the library's
+    raise ImportError(
+        "mergefield.reference (the Lark reference tokenizer the tests and the fuzzer compare the "
+        "cores with) needs lark, which the library itself does not: pip install 'mergefield[test]'"
+        " (or 'mergefield[fuzz]')",
+        name="lark",
+    ) from exc
 
 from ._fast_py import (
     EXPECT_CLOSE,

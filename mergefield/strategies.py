@@ -26,9 +26,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from mergefield._fast_py import scan as _scan
+from mergefield._options import KINDS, Kind
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
 from mergefield.errors import TemplateError
-from mergefield.positions import KINDS, is_url_key
+from mergefield.escaping import is_url_key
 from mergefield.template import compile as compile_template
 
 __all__ = [
@@ -408,7 +409,7 @@ def _malformed(kind: str, valid: st.SearchStrategy[str]) -> st.SearchStrategy[st
 
 def templates(
     context: str | None = None,
-    kind: str = "text",
+    kind: Kind = "text",
     valid: bool = True,
     *,
     catalog: Catalog | None = None,
@@ -451,7 +452,7 @@ def templates(
     return _malformed(kind, well_formed)
 
 
-def _compiles_strictly(source: str, kind: str) -> bool:
+def _compiles_strictly(source: str, kind: Kind) -> bool:
     try:
         compile_template(source, kind=kind, mode="strict")
     except TemplateError:

@@ -21,16 +21,17 @@ from typing import Any, BinaryIO, NamedTuple
 from . import _core
 from ._contract import column_values, not_a_column, rows_iterator
 from ._fast_py import STEP_JSON_NUMBER, STEP_JSON_QUOTED
+from ._options import KINDS, MODES, Kind, Mode, check_choice
+from ._pre_encoded import PreEncoded
 from .catalog import DEFAULT_CATALOG, Catalog
 from .catalog._catalog import _closest
 from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
 from .errors import RenderError
-from .positions import classify
+from .escaping import classify
 from .syntax import Token, tokenize
 from .values import (
     DEFAULT_OPTIONS,
     InvalidValue,
-    PreEncoded,
     ValueOptions,
     format_value,
     is_missing,
@@ -38,10 +39,8 @@ from .values import (
     json_literal,
 )
 
+# KINDS and MODES are re-exported for the CLI, which offers them as choices.
 __all__ = ["KINDS", "MODES", "FieldRef", "Template", "compile"]
-
-KINDS = ("url", "json", "form", "html", "text")
-MODES = ("lax", "strict")
 
 # The resource whose records `render_many` iterates; every other resource is fixed per batch.
 ROW_RESOURCE = "Lead"
@@ -220,8 +219,8 @@ class Template:
 
     source: str
     context: str | None
-    kind: str
-    mode: str
+    kind: Kind
+    mode: Mode
     catalog: Catalog
     options: ValueOptions
     fields: tuple[FieldRef, ...]
@@ -233,8 +232,8 @@ class Template:
         source: str,
         *,
         context: str | None = None,
-        kind: str = "text",
-        mode: str = "lax",
+        kind: Kind = "text",
+        mode: Mode = "lax",
         catalog: Catalog | None = None,
         options: ValueOptions = DEFAULT_OPTIONS,
     ) -> None:
@@ -243,10 +242,8 @@ class Template:
         # A str subclass (a `PreEncoded`, a str Enum) is compiled as its plain text, on both
         # cores alike; `str.__str__` ignores an overridden `__str__`.
         source = str.__str__(source)
-        if kind not in KINDS:
-            raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; expected 'lax' or 'strict'")
+        check_choice("kind", kind, KINDS)
+        check_choice("mode", mode, MODES)
         catalog = DEFAULT_CATALOG if catalog is None else catalog
         catalog.allowed_resources(context)  # raises for an unknown context name
         strict = mode == "strict"
@@ -646,8 +643,8 @@ class _ColumnRow(Mapping[str, Any]):
 def _rebuild(
     source: str,
     context: str | None,
-    kind: str,
-    mode: str,
+    kind: Kind,
+    mode: Mode,
     catalog: Catalog,
     options: ValueOptions,
 ) -> Template:
@@ -658,8 +655,8 @@ def compile(
     source: str,
     *,
     context: str | None = None,
-    kind: str = "text",
-    mode: str = "lax",
+    kind: Kind = "text",
+    mode: Mode = "lax",
     catalog: Catalog | None = None,
     date_format: str | None = None,
     timezone: _dt.tzinfo | None = None,

@@ -10,8 +10,8 @@ the value; a ``form`` slot decodes back with `urllib.parse.unquote_plus`; an ``h
 is HTML-unescaped and then checked as its URL part.  It also checks that the core's output is
 exactly the slot-by-slot rendering, and it applies the one URL rule of `mergefield.compile`
 (SPEC section 4) to the whole output: no URL of a ``url`` template, no URL string of a ``json``
-template (`mergefield.positions.is_url_key`) and no URL attribute of an ``html`` template
-(`mergefield.html_positions.attribute_kind`) has a ``javascript:``, ``vbscript:`` or ``data:``
+template (`mergefield.escaping.is_url_key`) and no URL attribute of an ``html`` template
+(`mergefield.escaping.attribute_kind`) has a ``javascript:``, ``vbscript:`` or ``data:``
 scheme; and an ``html`` rendering, parsed with `html.parser`, has exactly the tags and
 attributes of the same template rendered with a neutral value in every slot.  A failure
 raises `UnsafeRenderingError`, an `AssertionError` whose message shows the template, the
@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from typing import Any
 
+from mergefield._options import Kind, Mode
+from mergefield._pre_encoded import PreEncoded
 from mergefield.encoding import (
     UNSAFE_LITERAL_SCHEMES,
     UNSAFE_URL_FAILSAFE,
@@ -36,10 +38,9 @@ from mergefield.encoding import (
     url_scheme,
 )
 from mergefield.errors import RenderError
-from mergefield.html_positions import URL_VALUE_KINDS, attribute_kind
-from mergefield.positions import is_url_key
+from mergefield.escaping import URL_VALUE_KINDS, attribute_kind, is_url_key
 from mergefield.template import FieldRef, Template, compile
-from mergefield.values import PreEncoded, format_value, is_missing
+from mergefield.values import format_value, is_missing
 
 __all__ = [
     "UNSAFE_LITERAL_SCHEMES",
@@ -336,9 +337,9 @@ def assert_renders_safely(
     records: Records | Iterable[Records] | None = None,
     /,
     *,
-    kind: str = "text",
+    kind: Kind = "text",
     context: str | None = None,
-    mode: str = "lax",
+    mode: Mode = "lax",
 ) -> None:
     """Render ``template`` with ``records`` and check every slot is safe for its position.
 

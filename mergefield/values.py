@@ -27,6 +27,8 @@ from decimal import Decimal
 
 import dateutil.parser
 
+from mergefield._pre_encoded import PreEncoded
+from mergefield.catalog import ValueType
 from mergefield.encoding import escape_json_string
 from mergefield.errors import MergefieldError
 
@@ -34,7 +36,6 @@ __all__ = [
     "DEFAULT_DATE_FORMAT",
     "DEFAULT_OPTIONS",
     "STRING_TYPES",
-    "VALUE_TYPES",
     "InvalidValue",
     "PreEncoded",
     "ValueOptions",
@@ -47,29 +48,11 @@ __all__ = [
 #: LeadSquared's API date format.
 DEFAULT_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-#: The value types a catalog field can have.
-VALUE_TYPES = ("String", "Number", "Date")
-
 _UTC = _dt.timezone.utc
 
 
 class InvalidValue(MergefieldError, ValueError):
     """A value that strict mode refuses (not a number, not a date, NaN in a JSON number slot)."""
-
-
-class PreEncoded(str):
-    """A value inserted as is, never encoded again (like ``markupsafe.Markup``).
-
-    Use it for a value that is already encoded for the position it lands in.  It stays a
-    ``str``; operations on it (``+``, slicing) give plain ``str`` back, so only the value you
-    wrapped is trusted.  In a whole-URL slot it skips the scheme check; in a bare JSON slot it is
-    inserted as raw JSON.
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({str.__repr__(self)})"
 
 
 @dataclass(frozen=True)
@@ -399,7 +382,8 @@ def format_value(
         return _number_str(value, strict)
     if type == "Date":
         return _date_str(value, options, strict)
-    raise ValueError(f"unknown value type {type!r}; expected one of {', '.join(VALUE_TYPES)}")
+    known = ", ".join(t.value for t in ValueType)
+    raise ValueError(f"unknown value type {type!r}; expected one of {known}")
 
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")

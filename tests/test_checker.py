@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mergefield._options import KINDS
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
-from mergefield.checker import KINDS, check
+from mergefield.checker import check
 from mergefield.diagnostics import Diagnostic
 from mergefield.errors import line_and_column
 
@@ -193,7 +194,7 @@ def test_unknown_context_and_kind_are_value_errors() -> None:
         check("", context="sidebar")
     with pytest.raises(ValueError) as info:
         check("", kind="xml")
-    assert str(info.value) == "unknown kind 'xml'; valid kinds: url, json, form, html, text"
+    assert str(info.value) == "unknown kind 'xml'; expected one of url, json, form, html, text"
     for kind in KINDS:
         assert check("@{Lead:Phone,}", kind=kind) == []
 

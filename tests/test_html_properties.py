@@ -84,7 +84,7 @@ def test_check_clean_means_compiles_and_renders_safely(kind: str, valid: bool, c
             # compile's error is one check() reports, at the same place.
             assert (err.code, err.offset) in {(d.code, d.offset) for d in errors}
             return
-        assert not [d for d in errors if d.code in mergefield.positions.ERROR_CODES]
+        assert not [d for d in errors if d.code in mergefield.escaping.ERROR_CODES]
         if errors:
             return
         assert_renders_safely(template, adversarial_records(data, template))

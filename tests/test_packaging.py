@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -133,3 +134,74 @@ def test_the_sdist_holds_every_tracked_file() -> None:
     names = set(sdist_names())
     missing = [n for n in tracked if not n.startswith(NOT_IN_SDIST) and n not in names]
     assert not missing, missing
+
+
+
+# --- dependencies where they belong (issue 16, item 8) ----------------------------------------
+
+
+def _requirements() -> dict[str, list[str]]:
+    """pyproject.toml's requirement lists: ``""`` for the core dependencies, else the extra's
+    name (read as text: Python 3.10 has no tomllib)."""
+    pyproject = (REPO / "pyproject.toml").read_text("utf-8")
+    project = pyproject.split("\n[project]\n", 1)[1].split("\n[project.scripts]", 1)[0]
+    lists = {}
+    for name, body in re.findall(r"^([\w-]+) = \[(.*?)\]$", project, re.M | re.S):
+        lists["" if name == "dependencies" else name] = re.findall(r'"([^"]+)"', body)
+    return lists
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=\[ ;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_lark_and_tqdm_are_extras_not_core_dependencies() -> None:
+    lists = _requirements()
+    assert _names(lists[""]) == {"python-dateutil"}
+    assert "lark" in _names(lists["test"]) and "lark" in _names(lists["fuzz"])
+    assert _names(lists["cli"]) == {"tqdm"}
+    assert any(r.startswith("mergefield[") and "cli" in r for r in lists["test"])
+
+
+def _run_without(blocked: tuple[str, ...], code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where importing any of ``blocked`` fails, as when the
+    package was installed without them."""
+    shim = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in blocked)
+    return subprocess.run(
+        [sys.executable, "-c", shim + code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_library_imports_and_renders_without_lark_and_tqdm() -> None:
+    done = _run_without(
+        ("lark", "tqdm"),
+        "import mergefield, mergefield.testing, mergefield.strategies, mergefield.pytest_plugin\n"
+        "t = mergefield.compile('https://x.test/?n=@{Lead:FirstName,}', kind='url')\n"
+        "print(t.render(Lead={'FirstName': 'Zoë A'}))\n"
+        "print(mergefield.check('@{Lead:FirstName}'))\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "https://x.test/?n=Zo%C3%AB%20A"
+
+
+def test_the_reference_tokenizer_says_what_to_install_without_lark() -> None:
+    done = _run_without(("lark",), "import mergefield.reference\n")
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: mergefield.reference ") or last.startswith(
+        "ModuleNotFoundError: mergefield.reference "
+    ), done.stderr
+    assert "pip install 'mergefield[test]'" in last
+
+
+def test_the_render_command_works_without_tqdm(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    done = _run_without(
+        ("tqdm",),
+        "from mergefield.cli import main\n"
+        "sys.exit(main(['render', 'Hi @{Lead:FirstName,there}', '--leads', "
+        f"{str(REPO / 'examples' / 'leads.csv')!r}, '-o', {str(out)!r}]))\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text("utf-8").startswith("Hi ")
+    assert "leads read" in done.stderr

@@ -6,7 +6,7 @@ import re
 
 import mergefield
 from mergefield.encoding import encoder_table_markdown
-from mergefield.positions import ERROR_CODES
+from mergefield.escaping import ERROR_CODES
 
 from .conftest import REPO
 

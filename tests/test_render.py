@@ -32,6 +32,7 @@ from mergefield import (
     _core,
     strategies,
 )
+from mergefield._options import KINDS
 
 from .conftest import CORES
 
@@ -325,7 +326,6 @@ def test_render_rejects_non_mapping_leads(core: str) -> None:
 
 # --- both cores agree -------------------------------------------------------------------------
 
-KINDS = ["url", "json", "form", "html", "text"]
 # Valid and malformed templates of every kind, compiled as their own kind or as another one,
 # so that compile errors must match too.
 templates = st.one_of(

@@ -27,13 +27,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mergefield
-from mergefield import cli
+from mergefield import PreEncoded, cli
 from mergefield.errors import MergefieldError, RenderError
 from mergefield.values import (
     DEFAULT_DATE_FORMAT,
     DEFAULT_OPTIONS,
     InvalidValue,
-    PreEncoded,
     ValueOptions,
     format_value,
     is_missing,

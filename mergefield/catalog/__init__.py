@@ -60,10 +60,7 @@ The catalog JSON format (version 1)
 
 from __future__ import annotations
 
-import json
-from importlib.resources import files
-
-from mergefield.catalog._catalog import CONTEXTS, LEAD_CUSTOM_FIELD, Catalog
+from mergefield.catalog._catalog import CONTEXTS, DEFAULT_CATALOG, LEAD_CUSTOM_FIELD, Catalog
 from mergefield.catalog._types import CatalogError, Context, FieldSpec, ValueType
 
 __all__ = [
@@ -77,12 +74,3 @@ __all__ = [
     "ValueType",
 ]
 
-
-def _load_seed() -> Catalog:
-    text = files(__name__).joinpath("seed.json").read_text(encoding="utf-8")
-    return Catalog.from_json(json.loads(text), base=Catalog())
-
-
-DEFAULT_CATALOG: Catalog = _load_seed()
-"""The seed's field tables (Lead, User, Account, Automation, AutomationId) and the lead API's
-identifiers they omit (``origin="api"``)."""

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ class _Named(Protocol):
     def field(self) -> str: ...
 
 
-__all__ = ["CONTEXTS", "LEAD_CUSTOM_FIELD", "Catalog"]
+__all__ = ["CONTEXTS", "DEFAULT_CATALOG", "LEAD_CUSTOM_FIELD", "Catalog"]
 
 CONTEXTS: Mapping[str, Context] = MappingProxyType(
     {
@@ -242,8 +243,6 @@ class Catalog:
                 ) from None
         specs, grants = parse_document(data, source=source, contexts=CONTEXTS)
         if base is None:
-            from mergefield.catalog import DEFAULT_CATALOG
-
             base = DEFAULT_CATALOG
         merged = {c: set(r) for c, r in base._grants.items()}
         for context, resources in grants.items():
@@ -308,3 +307,15 @@ def _closest(name: str, candidates: Iterable[str]) -> str | None:
     by_folded = {c.casefold(): c for c in pool}
     matches = difflib.get_close_matches(folded, list(by_folded), n=1)
     return by_folded[matches[0]] if matches else None
+
+
+def _load_seed() -> Catalog:
+    # Here, beside `Catalog`, so that `from_json` finds its default base without importing the
+    # package that imports this module.
+    text = files("mergefield.catalog").joinpath("seed.json").read_text(encoding="utf-8")
+    return Catalog.from_json(json.loads(text), base=Catalog())
+
+
+DEFAULT_CATALOG: Catalog = _load_seed()
+"""The seed's field tables (Lead, User, Account, Automation, AutomationId) and the lead API's
+identifiers they omit (``origin="api"``)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from mergefield._options import Severity
 from mergefield.diagnostics import Diagnostic
 from mergefield.errors import MergefieldError
 
@@ -23,7 +24,7 @@ __all__ = ["ConnectorError", "located"]
 
 def located(
     code: str,
-    severity: str,
+    severity: Severity,
     message: str,
     smap: SourceMap,
     pointer: str,

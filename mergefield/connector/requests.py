@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mergefield
+from mergefield._options import Mode
 from mergefield.catalog import Catalog
 from mergefield.errors import MergefieldError
 
@@ -134,7 +135,7 @@ class _Compiled:
         method: str,
         context: str,
         *,
-        mode: str,
+        mode: Mode,
         catalog: Catalog | None,
         origin: str,
     ) -> None:
@@ -181,7 +182,7 @@ def event_request(
     connector: Connector,
     name: str,
     *,
-    mode: str = "lax",
+    mode: Mode = "lax",
     catalog: Catalog | None = None,
     **records: Records,
 ) -> HttpRequest:
@@ -219,7 +220,7 @@ def action_requests(
     action: int | str | GridAction,
     leads: Iterable[Records],
     *,
-    mode: str = "lax",
+    mode: Mode = "lax",
     catalog: Catalog | None = None,
     **records: Records,
 ) -> list[HttpRequest]:
@@ -249,7 +250,7 @@ def action_urls(
     action: int | str | GridAction,
     leads: Iterable[Records],
     *,
-    mode: str = "lax",
+    mode: Mode = "lax",
     catalog: Catalog | None = None,
     **records: Records,
 ) -> list[str]:
@@ -267,7 +268,7 @@ def automation_request(
     connector: Connector,
     action: int | str | AutomationAction,
     *,
-    mode: str = "lax",
+    mode: Mode = "lax",
     catalog: Catalog | None = None,
     **records: Records,
 ) -> HttpRequest:

@@ -56,6 +56,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from mergefield._options import Kind, Severity
 from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
@@ -132,7 +133,7 @@ VERSION_PATTERN = re.compile(r"^v[1-9][0-9]*\.(0|[1-9][0-9]*)$")
 _JSON = "application/json"
 
 
-def templates(connector: Connector) -> Iterator[tuple[str, str, str, str]]:
+def templates(connector: Connector) -> Iterator[tuple[str, str, str, Kind]]:
     """Every template of the connector as ``(pointer, text, context, kind)``, in file order."""
     if connector.configuration is not None:
         yield (
@@ -167,7 +168,7 @@ def templates(connector: Connector) -> Iterator[tuple[str, str, str, str]]:
 
 def _request_templates(
     base: str, url: str | None, body: str | None, context: str
-) -> Iterator[tuple[str, str, str, str]]:
+) -> Iterator[tuple[str, str, str, Kind]]:
     if url is not None:
         yield f"{base}/url", url, context, "url"
     if body is not None:
@@ -189,7 +190,7 @@ class _Checker:
     def add(
         self,
         code: str,
-        severity: str,
+        severity: Severity,
         message: str,
         pointer: str,
         *,

@@ -7,12 +7,15 @@ inside the scheme, or literal text that continues a scheme after a whole-URL tok
 ``url-scheme-slot``), and literal text never writes an unsafe scheme (``javascript:``,
 ``vbscript:``, ``data:`` in any case, with the blanks and line breaks browsers ignore, is
 ``url-unsafe-scheme``).  States are small ints so callers can keep them between text runs.
+`classify_url` runs the machine over a whole kind `url` template; `mergefield.escaping.json` and
+`mergefield.escaping.html` run it over their URL strings and attributes.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from mergefield.encoding import UNSAFE_LITERAL_SCHEMES, url_scheme
 from mergefield.errors import TemplateCompileError
@@ -29,10 +32,12 @@ __all__ = [
     "SCHEME_CONTINUED",
     "SLASH",
     "START",
+    "URL_ENCODER",
     "WHOLE_TAIL",
     "advance",
     "check_entity_slot",
     "check_literal_scheme",
+    "classify_url",
     "literal_start",
     "scheme_slot_error",
     "unsafe_literal_scheme",
@@ -193,7 +198,7 @@ def scheme_slot_error(
 
 def check_literal_scheme(source: str, text: str, offset: int) -> None:
     """Raise ``url-unsafe-scheme`` when ``text``, the literal start of a URL at ``offset``, writes
-    ``javascript:``, ``vbscript:`` or ``data:`` (see `mergefield.url_machine`)."""
+    ``javascript:``, ``vbscript:`` or ``data:`` (see `mergefield.escaping.url`)."""
     scheme = unsafe_literal_scheme(text)
     if scheme is None:
         return
@@ -241,3 +246,42 @@ def check_entity_slot(
         end,
         code="entity-slot",
     )
+
+
+#: The kind `url` encoder of a token, by the state the machine is in when it meets the token.
+URL_ENCODER = {state: "url_" + part for state, part in PART.items()}
+
+
+def classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    """The encoder of each token of a kind `url` template (`URL_ENCODER`), in span order."""
+    first = spans[0][0] if spans else len(source)
+    check_literal_scheme(source, source[:first], 0)
+    names: list[str] = []
+    # Locals: this loop runs once per token of megabyte templates.
+    step, after_token, part = advance, AFTER_TOKEN, URL_ENCODER
+    start_state = START
+    state = start_state
+    pos = 0
+    whole = (0, 0)
+    for start, end in spans:
+        if source.find("&", max(pos, start - 12), start) >= 0:
+            check_entity_slot(
+                source[max(pos, start - 12) : start], source, start, end, url_from=0
+            )
+        state = step(state, source, pos, start)
+        name = part.get(state)
+        if name is None:
+            if state == start_state:
+                name = "url"
+                whole = (start, end)
+            elif state == SCHEME:
+                raise scheme_slot_error(source, start, end)
+            else:
+                raise scheme_slot_error(source, *whole, continued=True)
+        names.append(name)
+        state = after_token[state]
+        pos = end
+    if step(state, source, pos, len(source)) == SCHEME_CONTINUED:
+        raise scheme_slot_error(source, *whole, continued=True)
+    return tuple(names)
+

@@ -7,7 +7,7 @@ tokenizer far enough to know, at every token, whether it stands in text, in RCDA
 ``<meta http-equiv=refresh>`` ``content``), or somewhere no encoder can make safe: a tag or
 attribute name, an unquoted value, ``<script>``, ``<style>``, an ``on*``, ``style`` or ``srcdoc``
 attribute, a comment, a character reference.  Inside URL attributes it runs the shared URL
-machine (`mergefield.url_machine`) over the entity-decoded text, so the URL rules of kind `url`
+machine (`mergefield.escaping.url`) over the entity-decoded text, so the URL rules of kind `url`
 hold there too.  The pass is linear: each step either consumes text or hands it to a regex.
 """
 
@@ -17,8 +17,8 @@ import html
 import re
 from collections.abc import Sequence
 
-from mergefield import url_machine as um
 from mergefield.errors import TemplateCompileError
+from mergefield.escaping import url as um
 
 __all__ = [
     "HTML_ERROR_CODES",

@@ -1,15 +1,12 @@
-"""Bind an encoder to every merge field from where it stands in the template's literal text.
+"""Contextual escaping for kind `json`: which encoder each merge field gets, and proof of JSON.
 
-`classify` takes the template source and the ``(start, end)`` span of each token and, following
-SPEC section 4 and Go's ``html/template``, runs a small state machine over the literal text once
-at compile time: for ``url`` templates a URL state machine (scheme, authority, path, query,
-fragment), for ``json`` templates a JSON scanner that knows whether a token stands inside a
-string literal, inside a string that is itself a URL, or alone at a value position, and that
-then proves the template is valid JSON around its tokens.  Every position that is unsafe or
-ambiguous (a token in a URL scheme, a token glued to JSON text, a token used as an unquoted key,
-invalid JSON) is a `TemplateCompileError` with a short ``code`` documented in `ERROR_CODES`.
-Decisions the SPEC leaves open are written next to the code that makes them and in
-`ERROR_CODES`; the whole pass is linear in the size of the source.
+A scanner walks the literal JSON text once at compile time and knows, at every token, whether it
+stands inside a string literal, inside a string that is itself a URL (by its key, as Go's
+``html/template`` decides by attribute name, or by its text), or alone at a value position; URL
+strings run the shared URL machine (`mergefield.escaping.url`).  A token glued to JSON text, used
+as an unquoted key or standing bare under a URL key is a `TemplateCompileError`; at the end the
+template, each token replaced by a neutral placeholder, must parse as JSON, and a parse error is
+mapped back to the template's own offsets.  The pass is linear in the size of the source.
 """
 
 from __future__ import annotations
@@ -17,109 +14,14 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 
-from mergefield import url_machine as um
 from mergefield.errors import TemplateCompileError
-from mergefield.html_positions import HTML_ERROR_CODES, classify_html
+from mergefield.escaping import url as um
 
-__all__ = ["ENCODERS", "ERROR_CODES", "KINDS", "classify"]
+__all__ = ["URL_KEY_WORDS", "classify_json", "is_url_key"]
 
-KINDS: tuple[str, ...] = ("url", "json", "form", "html", "text")
-"""Every template kind `classify` accepts (SPEC section 4)."""
-
-ENCODERS: tuple[str, ...] = (
-    "text",
-    "html",
-    "html_attr",
-    "html_url",
-    "html_url_host",
-    "html_url_path",
-    "html_url_query",
-    "html_url_fragment",
-    "form",
-    "url",
-    "url_host",
-    "url_path",
-    "url_query",
-    "url_fragment",
-    "json_string",
-    "json_value",
-    "json_url",
-    "json_url_host",
-    "json_url_path",
-    "json_url_query",
-    "json_url_fragment",
-)
-"""Every encoder name `classify` can return; `mergefield.encoding` implements each one."""
-
-ERROR_CODES: Mapping[str, str] = MappingProxyType(
-    {
-        "url-scheme-slot": (
-            "A merge field stands where the URL scheme is still being written, as in "
-            "`http@{Account:Suffix,}://x/` or `go@{Lead:Id,}`: the value could turn the URL "
-            "into `javascript:` or make a relative path look like a scheme. Fix: write the "
-            "scheme and `://` literally and put the field after them, e.g. "
-            "`https://@{Account:Host,}/`, or start the URL with `/` or `./` when it is relative. "
-            "The same holds when literal text after a field that starts the URL goes on with a "
-            "`:` before any `/`, `?` or `#`, as in `@{Lead:Website,}:alert(1)` or "
-            "`@{Account:ShortCode,}://@{Lead:Company,}/`: the value would end up as the scheme. "
-            "Fix: write the scheme literally, or put `/`, `?` or `#` before the `:`."
-        ),
-        "url-unsafe-scheme": (
-            "The template's own text starts a URL with `javascript:`, `vbscript:` or `data:` "
-            "(in any letter case, with blanks, tabs or line breaks browsers ignore, or spelled "
-            "with character references such as `&#106;avascript:`), as in "
-            "`javascript:send('@{Lead:Mobile,}')`, in a `url` template, a JSON URL string or an "
-            "HTML URL attribute: such a URL runs script or inlines a document. Fix: link to an "
-            "`http`, `https` or `mailto` URL, or a relative one."
-        ),
-        "entity-slot": (
-            "A merge field stands inside a numeric character reference, as in "
-            "`&#@{Lead:Code,};` in an `html` template, or before the first `:`, `/`, `?` or "
-            "`#` of a URL of kind `url` or `json`: the value would choose the character once "
-            "the text is read as HTML (`&#106;` is `j`, so `&#@{...};avascript:` could become "
-            "`javascript:`). Fix: remove the `&#` before the field, or write the whole "
-            "reference literally."
-        ),
-        "json-glued": (
-            "Outside a JSON string a merge field must be a whole value: it must follow `:`, "
-            "`[`, `,` in an array or the start of the document, and be followed by `,`, `}`, "
-            "`]` or the end. `@{Lead:Score,}5`, `tru@{Lead:Flag,}` and "
-            '`"id-"@{Lead:Id,}` glue it to other text. Fix: put the field and the text in '
-            'one string, e.g. `"id-@{Lead:Id,}"`, or give the field its own value position.'
-        ),
-        "json-bare-url": (
-            "A merge field stands as a bare JSON value where the document expects a URL, as in "
-            '`{"url": @{Lead:Website,}}` or `{"links": [@{Lead:Website,}]}` (a key named as in '
-            "`URL_KEY_WORDS`): it would be inserted as a JSON string without the scheme filter. "
-            'Fix: quote it, e.g. `{"url": "@{Lead:Website,}"}`, so it is a whole-URL slot.'
-        ),
-        "json-key-slot": (
-            "A merge field stands where a JSON object expects a key, as in "
-            "`{@{Lead:Field,}: 1}`: JSON keys are strings. Fix: quote it, "
-            'e.g. `{"@{Lead:Field,}": 1}`.'
-        ),
-        "json-invalid": (
-            "The `json` template is not valid JSON once each merge field is replaced by a "
-            "neutral value (`x` inside a string, `0` at a value position), e.g. "
-            '`{"a": @{Lead:Score,} "b": 1}` lacks a comma, and `NaN`/`Infinity` are not '
-            "JSON. The error points at the first offending character. Fix: repair the JSON "
-            "around the field as the message says."
-        ),
-        "json-too-deep": (
-            "The `json` template nests arrays and objects more than 500 levels deep, which the "
-            "JSON checker cannot prove valid without exhausting the Python stack. Fix: flatten "
-            "the document."
-        ),
-        **HTML_ERROR_CODES,
-    }
-)
-"""Error code -> what it means, an example and its fix (Go ``html/template`` style)."""
-
-_URL_PART = {state: "url_" + part for state, part in um.PART.items()}
-_JSON_URL_PART = {state: "json_" + name for state, name in _URL_PART.items()}
+_JSON_URL_PART = {state: "json_url_" + part for state, part in um.PART.items()}
 _JSON_URL_PART[um.START] = "json_url"
 
 # A JSON string is a URL when its object key says so, as Go's html/template decides by
@@ -185,44 +87,10 @@ def is_url_key(key: str) -> bool:
     """Whether a JSON object key names a URL (see `URL_KEY_WORDS`); the rule `testing` uses too."""
     return _URL_KEY.search(key) is not None
 
-
 def _compile_error(
     code: str, message: str, source: str, offset: int, end: int | None = None
 ) -> TemplateCompileError:
     return TemplateCompileError(message, source, offset, end, code=code)
-
-
-def _classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
-    first = spans[0][0] if spans else len(source)
-    um.check_literal_scheme(source, source[:first], 0)
-    names: list[str] = []
-    # Locals: this loop runs once per token of megabyte templates.
-    advance, after_token, part = um.advance, um.AFTER_TOKEN, _URL_PART
-    start_state = um.START
-    state = start_state
-    pos = 0
-    whole = (0, 0)
-    for start, end in spans:
-        if source.find("&", max(pos, start - 12), start) >= 0:
-            um.check_entity_slot(
-                source[max(pos, start - 12) : start], source, start, end, url_from=0
-            )
-        state = advance(state, source, pos, start)
-        name = part.get(state)
-        if name is None:
-            if state == start_state:
-                name = "url"
-                whole = (start, end)
-            elif state == um.SCHEME:
-                raise um.scheme_slot_error(source, start, end)
-            else:
-                raise um.scheme_slot_error(source, *whole, continued=True)
-        names.append(name)
-        state = after_token[state]
-        pos = end
-    if advance(state, source, pos, len(source)) == um.SCHEME_CONTINUED:
-        raise um.scheme_slot_error(source, *whole, continued=True)
-    return tuple(names)
 
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
@@ -355,9 +223,11 @@ class _JsonScanner:
             um.check_literal_scheme(self.source, _decode(body), at + 1)
 
 
-def _classify_json(
+def classify_json(
     source: str, spans: Sequence[tuple[int, int]], url_fields: Sequence[bool]
 ) -> tuple[str, ...]:
+    """The encoder of each token of a kind `json` template, in span order; ``url_fields`` says
+    per token whether its catalog field holds URLs (a whole-URL slot at a string's start)."""
     names: list[str] = []
     placeholders: list[str] = []
     scanner = _JsonScanner(source)
@@ -553,45 +423,3 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
         ) from None
 
 
-def classify(
-    source: str,
-    spans: Sequence[tuple[int, int]],
-    kind: str,
-    *,
-    url_fields: Sequence[bool] = (),
-) -> tuple[str, ...]:
-    """Return the encoder name bound to each token of ``source``, in the order of ``spans``.
-
-    ``spans`` holds the ``(start, end)`` offsets of each merge-field token (``start`` at its
-    ``@``, ``end`` just past its ``}``), in order and not overlapping; everything between them
-    is literal text.  ``kind`` is one of `KINDS`: ``form`` and ``text`` give every token that
-    encoder; ``url``, ``json`` and ``html`` run a state machine over the literal text (see the
-    module docstring and `mergefield.html_positions`).  ``url_fields`` says, per token, whether
-    its catalog field holds URLs (`FieldSpec.url`): such a token starting a JSON string or an
-    HTML URL attribute is a whole-URL slot.  Raises `TemplateCompileError` (with a ``code`` from
-    `ERROR_CODES`) for an unsafe or ambiguous position, a literal unsafe URL scheme, or a
-    ``json`` template that is not valid JSON around its tokens, and `ValueError` for an unknown
-    ``kind`` or malformed ``spans``.
-    """
-    if kind not in KINDS:
-        raise ValueError(
-            f"unknown template kind {kind!r}: expected one of " + ", ".join(map(repr, KINDS))
-        )
-    previous_end = 0
-    for start, end in spans:
-        if not previous_end <= start < end <= len(source):
-            raise ValueError(
-                f"span ({start}, {end}) is out of order, empty, overlapping or outside the "
-                f"source of length {len(source)}"
-            )
-        previous_end = end
-    flags = tuple(url_fields) if url_fields else (False,) * len(spans)
-    if len(flags) != len(spans):
-        raise ValueError(f"url_fields has {len(flags)} entries for {len(spans)} spans")
-    if kind == "url":
-        return _classify_url(source, spans)
-    if kind == "json":
-        return _classify_json(source, spans, flags)
-    if kind == "html":
-        return classify_html(source, spans, flags)
-    return (kind,) * len(spans)

@@ -1,4 +1,4 @@
-"""Tests for `mergefield.positions.classify`: exact encoder tables for every position of every
+"""Tests for `mergefield.escaping.classify`: exact encoder tables for every position of every
 kind, every compile error with its code, message, offset, line and column, property tests over
 random JSON documents and URLs (tokens in strings, in URL parts and at value positions, and
 tokens dropped at random places that must give a `TemplateCompileError` and nothing else), and
@@ -19,8 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mergefield._options import KINDS
+from mergefield.encoding import ENCODERS
 from mergefield.errors import TemplateCompileError
-from mergefield.positions import ENCODERS, ERROR_CODES, KINDS, classify
+from mergefield.escaping import ERROR_CODES, classify
 
 from .scaling import assert_linear
 
@@ -594,9 +596,7 @@ def test_every_error_code_is_documented_with_an_example_and_a_fix() -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError) as info:
         classify("x", [], "xml")
-    assert str(info.value) == (
-        "unknown template kind 'xml': expected one of 'url', 'json', 'form', 'html', 'text'"
-    )
+    assert str(info.value) == "unknown kind 'xml'; expected one of url, json, form, html, text"
     assert not isinstance(info.value, TemplateCompileError)
 
 
