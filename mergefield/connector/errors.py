@@ -16,7 +16,7 @@ from pathlib import Path
 from mergefield.diagnostics import Diagnostic
 from mergefield.errors import MergefieldError
 
-from .positions import SourceMap
+from .sourcemap import SourceMap
 
 __all__ = ["ConnectorError", "located"]
 

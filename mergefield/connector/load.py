@@ -40,7 +40,7 @@ from .model import (
     MenuItem,
     Source,
 )
-from .positions import JsonNumberError, JsonSyntaxError, SourceMap, parse, pointer_join
+from .sourcemap import JsonNumberError, JsonSyntaxError, SourceMap, parse, pointer_join
 
 __all__ = [
     "JSON_SYNTAX",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mergefield.catalog import Catalog
     from mergefield.diagnostics import Diagnostic
 
-    from .positions import SourceMap
+    from .sourcemap import SourceMap
 
 __all__ = [
     "ACTION_TYPES",

@@ -75,7 +75,7 @@ from .model import (
     GridAction,
     Source,
 )
-from .positions import SourceMap, parse, pointer_join
+from .sourcemap import SourceMap, parse, pointer_join
 
 __all__ = [
     "CONFIG_MIN_HEIGHT",
