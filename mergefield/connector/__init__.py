@@ -16,11 +16,14 @@ from .errors import ConnectorError
 from .load import dump, dumps, load, loads, schema, to_dict
 from .model import (
     ACTION_TYPES,
+    ACTIONS,
     AREAS,
     CATEGORIES,
     EVENT_NAMES,
     SHOW_ON,
     STATUSES,
+    ActionTemplate,
+    ActionType,
     AutomationAction,
     Basic,
     Configuration,
@@ -43,12 +46,15 @@ from .requests import (
 from .rules import check_file, check_text, templates
 
 __all__ = [
+    "ACTIONS",
     "ACTION_TYPES",
     "AREAS",
     "CATEGORIES",
     "EVENT_NAMES",
     "SHOW_ON",
     "STATUSES",
+    "ActionTemplate",
+    "ActionType",
     "AutomationAction",
     "Basic",
     "Configuration",

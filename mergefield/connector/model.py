@@ -16,6 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .vocabulary import (
+    ACTION_TYPES,
+    ACTIONS,
+    AREAS,
+    CATEGORIES,
+    EVENT_NAMES,
+    SHOW_ON,
+    STATUSES,
+    ActionTemplate,
+    ActionType,
+)
+
 if TYPE_CHECKING:
     from mergefield.catalog import Catalog
     from mergefield.diagnostics import Diagnostic
@@ -23,12 +35,15 @@ if TYPE_CHECKING:
     from .sourcemap import SourceMap
 
 __all__ = [
+    "ACTIONS",
     "ACTION_TYPES",
     "AREAS",
     "CATEGORIES",
     "EVENT_NAMES",
     "SHOW_ON",
     "STATUSES",
+    "ActionTemplate",
+    "ActionType",
     "AutomationAction",
     "Basic",
     "Configuration",
@@ -41,39 +56,6 @@ __all__ = [
     "MenuItem",
     "Source",
 ]
-
-STATUSES = ("Draft", "Published", "In Review", "Live", "Hidden")
-"""Lifecycle states a connector can be in on the portal."""
-
-CATEGORIES = (
-    "SMS",
-    "Telephony",
-    "Chat",
-    "Email",
-    "WhatsApp",
-    "Video",
-    "Calendar",
-    "Payments",
-    "Marketing",
-    "Analytics",
-    "Productivity",
-    "Data Enrichment",
-    "Documents",
-    "Other",
-)
-"""Marketplace categories of the portal and LeadSquared's marketplace; others get a warning."""
-
-EVENT_NAMES = ("installation", "uninstallation", "enable", "disable")
-"""The four connector events, in the portal's order; also the keys of ``Events``."""
-
-AREAS = ("row", "bulk", "list")
-"""Where a lead grid action appears: a row of the grid, the bulk bar, or the list details page."""
-
-ACTION_TYPES = ("call_api", "show_popup", "open_in_new_window")
-"""What a lead grid action does: Call API, Show Popup, Open in New Window."""
-
-SHOW_ON = ("web", "mobile")
-"""Apps an action or tab can be shown in."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +125,8 @@ class Events:
 class GridAction:
     """A lead grid action (row, bulk or list) and the fields its action type uses.
 
-    Call API uses ``url``, ``method``, ``content_type`` and ``body``; Show Popup uses
-    ``iframe_url``, ``popup_title`` and ``help_url``; Open in New Window uses ``web_url``.
+    Which fields each ``type`` requires, may have and renders is the table `ACTIONS`; the fields
+    after ``type`` are every field some action type uses, each ``None`` when absent.
     """
 
     label: str

@@ -63,19 +63,18 @@ from mergefield.diagnostics import ERROR, WARNING, Diagnostic
 from .errors import located
 from .images import ImageProblem, load_image
 from .load import _decode, read_diagnostics
-from .model import (
-    ACTION_TYPES,
+from .model import Connector, Event, GridAction, Source
+from .sourcemap import SourceMap, parse, pointer_join
+from .vocabulary import (
+    ACTIONS,
     AREAS,
     CATEGORIES,
     EVENT_NAMES,
     SHOW_ON,
     STATUSES,
-    Connector,
-    Event,
-    GridAction,
-    Source,
+    action_fields,
+    action_templates,
 )
-from .sourcemap import SourceMap, parse, pointer_join
 
 __all__ = [
     "CONFIG_MIN_HEIGHT",
@@ -86,7 +85,6 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_IMAGES",
     "MAX_NAME",
-    "REQUIRED_FIELDS",
     "check_connector",
     "check_file",
     "templates",
@@ -109,23 +107,6 @@ CONFIG_MIN_HEIGHT = 500
 CONFIG_MIN_WIDTH = 950
 """Least configuration screen width in pixels."""
 
-#: The fields each grid action type requires (Call API's body is optional: GET sends none).
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "call_api": ("url", "method"),
-    "show_popup": ("iframe_url", "popup_title", "help_url"),
-    "open_in_new_window": ("web_url",),
-}
-_USES: dict[str, tuple[str, ...]] = {
-    "call_api": ("url", "method", "content_type", "body"),
-    "show_popup": ("iframe_url", "popup_title", "help_url"),
-    "open_in_new_window": ("web_url",),
-}
-_TYPE_NAMES = {
-    "call_api": "Call API",
-    "show_popup": "Show Popup",
-    "open_in_new_window": "Open in New Window",
-}
-
 # Kept equal to the schema's "pattern" for links and versions (a test compares them).
 LINK_PATTERN = re.compile(r"^https?://\S+$")
 VERSION_PATTERN = re.compile(r"^v[1-9][0-9]*\.(0|[1-9][0-9]*)$")
@@ -147,12 +128,10 @@ def templates(connector: Connector) -> Iterator[tuple[str, str, str, str]]:
             if event is not None:
                 yield from _request_templates(f"/events/{name}", event.url, event.body, "events")
     for i, action in enumerate(connector.grid_actions):
-        base = f"/grid_actions/{i}"
-        yield from _request_templates(base, action.url, action.body, "grid")
-        if action.iframe_url is not None:
-            yield f"{base}/iframe_url", action.iframe_url, "grid", "url"
-        if action.web_url is not None:
-            yield f"{base}/web_url", action.web_url, "grid", "url"
+        for part in action_templates():
+            text = getattr(action, part.field)
+            if text is not None:
+                yield f"/grid_actions/{i}/{part.field}", text, part.context, part.kind
     for i, item in enumerate(connector.menu):
         yield f"/menu/{i}/iframe_url", item.iframe_url, "menu", "url"
     for i, auto in enumerate(connector.automation_actions):
@@ -422,10 +401,11 @@ class _Checker:
         self.choice(f"{base}/area", a.area, AREAS, "UI area")
         self.choices(f"{base}/show_on", a.show_on, SHOW_ON, "show action on")
         self.choices(f"{base}/roles", a.roles, (), "available to roles")
-        self.choice(f"{base}/type", a.type, ACTION_TYPES, "action type")
-        if a.type in REQUIRED_FIELDS:
-            kind = _TYPE_NAMES[a.type]
-            for name in REQUIRED_FIELDS[a.type]:
+        self.choice(f"{base}/type", a.type, tuple(ACTIONS), "action type")
+        action_type = ACTIONS.get(a.type)
+        if action_type is not None:
+            kind = action_type.label
+            for name in action_type.required:
                 if getattr(a, name) is None:
                     self.add(
                         "action-field-missing",
@@ -433,8 +413,8 @@ class _Checker:
                         f"the {kind} action type needs {name!r}",
                         pointer_join(base, name),
                     )
-            for name in _USES_ALL:
-                if name not in _USES[a.type] and getattr(a, name) is not None:
+            for name in action_fields():
+                if name not in action_type.fields and getattr(a, name) is not None:
                     self.add(
                         "action-field-unused",
                         WARNING,
@@ -536,9 +516,6 @@ class _Checker:
         self.lead_tabs()
         self.templates()
         return self.found
-
-
-_USES_ALL = tuple(dict.fromkeys(name for names in _USES.values() for name in names))
 
 
 def _sorted(found: Iterable[Diagnostic]) -> list[Diagnostic]:
