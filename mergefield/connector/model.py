@@ -7,7 +7,8 @@ tuple for lists) when absent, and stays absent when dumped; nothing is filled in
 user's back, which is what makes ``dump(load(f))`` give back ``f`` byte for byte for a file in
 canonical layout.  Values are kept as written (a status of ``"Drafty"`` is representable): the
 rules in ``mergefield.connector.rules`` judge them and report diagnostics instead of refusing to
-load, so one run shows every problem of a file.
+load, so one run shows every problem of a file; ``Connector.check()`` calls them, and the rules
+need the model only for its types, so the model imports them without a cycle.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .rules import check_connector
 from .vocabulary import (
     ACTION_TYPES,
     ACTIONS,
@@ -185,11 +187,16 @@ class LeadTab:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a connector was read from: its path (if any), the text, and the positions in it."""
+    """Where a connector was read from: its path (if any), the text, and the positions in it.
+
+    ``read_as`` is the connector the text was read as; a connector changed since (with
+    ``dataclasses.replace``) keeps this source but no longer equals it, so its positions lie.
+    """
 
     path: Path | None
     text: str
     map: SourceMap
+    read_as: Connector | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,4 @@ class Connector:
         code); ``catalog`` (default: the seed's) is what templates are checked against.  Never
         raises for bad content.
         """
-        from .rules import check_connector
-
         return check_connector(self, base_dir=base_dir, catalog=catalog)

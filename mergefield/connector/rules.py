@@ -6,7 +6,9 @@ the connector file (for a template problem: the very character inside the JSON s
 through its escapes).  The limits that JSON Schema can state are also in the packaged schema,
 and a test holds the two to the same verdict; the rules add what a schema cannot say (image
 bytes and dimensions, templates in their context and kind, duplicate keys and labels) and give
-every problem its own code.  ``check_file`` is the never-raising front door for a path.
+every problem its own code.  ``check_text`` and ``check_file`` (`mergefield.connector.check`)
+are the never-raising front doors for text and paths; the rules read the model only for its
+types, so ``Connector.check()`` can call them without an import cycle.
 Codes (severity):
 
 =========================  ========  =========================================================
@@ -55,15 +57,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
 
+from .canonical import dumps
 from .errors import located
 from .images import ImageProblem, load_image
-from .load import _decode, read_diagnostics
-from .model import Connector, Event, GridAction, Source
 from .sourcemap import SourceMap, parse, pointer_join
 from .vocabulary import (
     ACTIONS,
@@ -76,6 +77,11 @@ from .vocabulary import (
     action_templates,
 )
 
+if TYPE_CHECKING:
+    from mergefield.catalog import Catalog
+
+    from .model import Connector, Event, GridAction
+
 __all__ = [
     "CONFIG_MIN_HEIGHT",
     "CONFIG_MIN_WIDTH",
@@ -86,7 +92,7 @@ __all__ = [
     "MAX_IMAGES",
     "MAX_NAME",
     "check_connector",
-    "check_file",
+    "in_file_order",
     "templates",
 ]
 
@@ -518,21 +524,17 @@ class _Checker:
         return self.found
 
 
-def _sorted(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+def in_file_order(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``found`` sorted by place in the file, then code and message (the order of every report)."""
     return sorted(found, key=lambda d: (d.offset, d.end, d.code, d.message))
 
 
-def _own_source(connector: Connector) -> Source:
+def _own_source(connector: Connector) -> tuple[SourceMap, Path | None]:
     source = connector.source
-    if source is not None:
-        # A connector changed with dataclasses.replace keeps the old source; its positions lie.
-        again, _ = read_diagnostics(source.text, source.path)
-        if again == connector:
-            return source
-    from .load import dumps
-
-    text = dumps(connector)
-    return Source(None, text, parse(text)[1])
+    # A connector changed with dataclasses.replace keeps the old source; its positions lie.
+    if source is not None and source.read_as == connector:
+        return source.map, source.path
+    return parse(dumps(connector))[1], None
 
 
 def check_connector(
@@ -543,38 +545,7 @@ def check_connector(
     ``base_dir`` resolves relative image paths (default: the folder of the file the connector
     came from, else the current directory); ``catalog`` is handed to the template checker.
     """
-    source = _own_source(connector)
+    smap, path = _own_source(connector)
     if base_dir is None:
-        base_dir = source.path.parent if source.path is not None else Path.cwd()
-    return _sorted(_Checker(connector, source.map, Path(base_dir), catalog).run())
-
-
-def check_text(
-    text: str,
-    *,
-    path: str | Path | None = None,
-    base_dir: str | Path | None = None,
-    catalog: Catalog | None = None,
-) -> list[Diagnostic]:
-    """Diagnostics for connector JSON ``text``; never raises for bad content.
-
-    A text that is not JSON gives one ``json-syntax`` diagnostic; one of the wrong shape gives
-    its shape diagnostics (and, if only unknown keys are wrong, the rules' too).
-    """
-    where = None if path is None else Path(path)
-    connector, problems = read_diagnostics(text, where)
-    if connector is None:
-        return _sorted(problems)
-    return _sorted(problems + check_connector(connector, base_dir=base_dir, catalog=catalog))
-
-
-def check_file(path: str | Path, *, catalog: Catalog | None = None) -> list[Diagnostic]:
-    """Diagnostics for the connector file at ``path``; never raises for bad content.
-
-    Only reading the file can raise (``OSError``): a missing file is not a content problem.
-    """
-    where = Path(path)
-    text, problems = _decode(where.read_bytes())
-    if text is None:
-        return problems
-    return check_text(text, path=where, catalog=catalog)
+        base_dir = path.parent if path is not None else Path.cwd()
+    return in_file_order(_Checker(connector, smap, Path(base_dir), catalog).run())
