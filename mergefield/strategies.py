@@ -625,12 +625,12 @@ _GRID_VALUES: dict[str, st.SearchStrategy[Any]] = {
 
 
 def _grid_action(index: int) -> st.SearchStrategy[dict[str, Any]]:
-    from mergefield.connector import ACTIONS
+    from mergefield.connector import ACTIONS, AREAS, SHOW_ON
 
     common = {
         "label": _label(15).map(lambda s: f"{s} {index}"),
-        "area": st.sampled_from(["row", "bulk", "list"]),
-        "show_on": _unique(["web", "mobile"]),
+        "area": st.sampled_from(AREAS),
+        "show_on": _unique(SHOW_ON),
         "roles": _unique(["Administrator", "Sales Manager", "Sales User"]),
     }
     kinds = []
