@@ -350,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--part",
-        choices=("url", "body", "iframe_url", "web_url"),
-        help="which template of the action (default: its URL)",
+        metavar="FIELD",  # checked against the action type's templates (connector ACTIONS)
+        help="which template field of the action (default: its type's first, the URL)",
     )
     p.add_argument(
         "--context", choices=contexts, help="where the template is used (for name checks)"

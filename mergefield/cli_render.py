@@ -49,7 +49,7 @@ from mergefield.leads import (
 from mergefield.template import FieldRef, Template, compile
 from mergefield.values import is_missing
 
-__all__ = ["ACTION_PARTS", "render"]
+__all__ = ["render"]
 
 # Every character some reader takes as the end of a line (str.splitlines' set), not just LF:
 # a rendered line holding any of them would turn into two "leads" for somebody downstream.
@@ -64,13 +64,6 @@ _CHUNK = 512
 
 # The columns a lead's id is taken from when --id-field is not given, in order of preference.
 _ID_FIELDS = ("ProspectID", "Id")
-
-# Which template of a grid action --part names, and its kind; the first listed is the default.
-ACTION_PARTS: Mapping[str, tuple[tuple[str, Kind], ...]] = {
-    "call_api": (("url", "url"), ("body", "json")),
-    "show_popup": (("iframe_url", "url"),),
-    "open_in_new_window": (("web_url", "url"),),
-}
 
 
 def _slot_keys(template: Template) -> list[tuple[FieldRef, str, tuple[str, ...]]]:
@@ -127,7 +120,7 @@ def _connector_source(args: argparse.Namespace) -> _Source:
     if args.kind is not None or args.context is not None:
         fail("with --connector the context (grid) and the kind come from the connector")
     try:
-        from mergefield.connector import ConnectorError, load
+        from mergefield.connector import ACTIONS, ConnectorError, load
     except ImportError as exc:
         fail(f"--connector needs the connector extra ({exc.name} is missing)")
     try:
@@ -148,9 +141,10 @@ def _connector_source(args: argparse.Namespace) -> _Source:
         areas = ", ".join(a.area for _, a in matches)
         fail(f"{len(matches)} grid actions are labelled {args.action!r} ({areas}); add --area")
     index, action = matches[0]
-    parts = ACTION_PARTS.get(action.type, ())
-    part = args.part or (parts[0][0] if parts else None)
-    kinds = dict(parts)
+    # Which templates --part can name, their kind and context: the action type's, first by default.
+    action_type = ACTIONS.get(action.type)
+    kinds = {t.field: t for t in (action_type.templates if action_type is not None else ())}
+    part = args.part or next(iter(kinds), None)
     if part not in kinds:
         fail(
             f"a {action.type} action has no template {part!r}; "
@@ -159,7 +153,8 @@ def _connector_source(args: argparse.Namespace) -> _Source:
     text = getattr(action, part)
     if text is None:
         fail(f"grid action {args.action!r} has no {part}")
-    return _Source(text, f"{args.connector}#/grid_actions/{index}/{part}", "grid", kinds[part])
+    where = f"{args.connector}#/grid_actions/{index}/{part}"
+    return _Source(text, where, kinds[part].context, kinds[part].kind)
 
 
 def _position(text: str, offset: int) -> str:

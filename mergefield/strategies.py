@@ -615,26 +615,35 @@ def _event(context: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(get, post)
 
 
+# What a drawn grid action holds in a field that is not a template (templates come from the
+# action type's table entry, in their kind and context).
+_GRID_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "method": st.just("POST"),
+    "content_type": st.just("application/json"),
+    "popup_title": _label(),
+    "help_url": _LINK,
+}
+
+
 def _grid_action(index: int) -> st.SearchStrategy[dict[str, Any]]:
+    from mergefield.connector import ACTIONS, AREAS, SHOW_ON
+
     common = {
         "label": _label(15).map(lambda s: f"{s} {index}"),
-        "area": st.sampled_from(["row", "bulk", "list"]),
-        "show_on": _unique(["web", "mobile"]),
+        "area": st.sampled_from(AREAS),
+        "show_on": _unique(SHOW_ON),
         "roles": _unique(["Administrator", "Sales Manager", "Sales User"]),
     }
-    call = st.fixed_dictionaries(
-        {**common, "type": st.just("call_api"), "url": templates("grid", "url"),
-         "method": st.just("POST")},
-        optional={"content_type": st.just("application/json"), "body": templates("grid", "json")},
-    )  # fmt: skip
-    popup = st.fixed_dictionaries(
-        {**common, "type": st.just("show_popup"), "iframe_url": templates("grid", "url"),
-         "popup_title": _label(), "help_url": _LINK}
-    )  # fmt: skip
-    window = st.fixed_dictionaries(
-        {**common, "type": st.just("open_in_new_window"), "web_url": templates("grid", "url")}
-    )
-    return st.one_of(call, popup, window)
+    kinds = []
+    for name, action in ACTIONS.items():
+        values = {t.field: templates(t.context, t.kind) for t in action.templates}
+        values = {f: values[f] if f in values else _GRID_VALUES[f] for f in action.fields}
+        required = {f: values[f] for f in action.required}
+        optional = {f: values[f] for f in action.optional}
+        kinds.append(
+            st.fixed_dictionaries({**common, "type": st.just(name), **required}, optional=optional)
+        )
+    return st.one_of(kinds)
 
 
 def _numbered(

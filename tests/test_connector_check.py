@@ -15,7 +15,7 @@ from PIL import Image
 
 import mergefield.connector as mc
 from mergefield.connector import check_file, check_text, load
-from mergefield.connector.positions import parse
+from mergefield.connector.sourcemap import parse
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "connectors"
 SMS = EXAMPLES / "sms.json"

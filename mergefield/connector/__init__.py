@@ -12,15 +12,20 @@ requests of events and actions; ``mergefield.connector.send`` (``http`` extra) s
 
 from __future__ import annotations
 
+from .canonical import dump, dumps, to_dict
+from .check import check_file, check_text
 from .errors import ConnectorError
-from .load import dump, dumps, load, loads, schema, to_dict
+from .load import load, loads, schema
 from .model import (
     ACTION_TYPES,
+    ACTIONS,
     AREAS,
     CATEGORIES,
     EVENT_NAMES,
     SHOW_ON,
     STATUSES,
+    ActionTemplate,
+    ActionType,
     AutomationAction,
     Basic,
     Configuration,
@@ -40,15 +45,18 @@ from .requests import (
     automation_request,
     event_request,
 )
-from .rules import check_file, check_text, templates
+from .rules import templates
 
 __all__ = [
+    "ACTIONS",
     "ACTION_TYPES",
     "AREAS",
     "CATEGORIES",
     "EVENT_NAMES",
     "SHOW_ON",
     "STATUSES",
+    "ActionTemplate",
+    "ActionType",
     "AutomationAction",
     "Basic",
     "Configuration",

@@ -17,7 +17,7 @@ from mergefield._options import Severity
 from mergefield.diagnostics import Diagnostic
 from mergefield.errors import MergefieldError
 
-from .positions import SourceMap
+from .sourcemap import SourceMap
 
 __all__ = ["ConnectorError", "located"]
 

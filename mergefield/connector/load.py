@@ -1,4 +1,4 @@
-"""Read and write connector files: bytes → JSON with positions → shape check → model, and back.
+"""Read connector files: bytes → JSON with positions → shape check → model (`canonical` writes).
 
 Loading has three gates, each reported as diagnostics placed in the file: the bytes must be
 UTF-8 (a leading BOM is skipped), the text must be JSON (the standard library decides), and
@@ -6,16 +6,13 @@ the document must have a connector's *shape* according to the packaged JSON Sche
 types, required keys present, no unknown keys.  Schema keywords about values (lengths,
 patterns, enums, minimums, per-action-type fields) are deliberately not gates: a connector with
 a 30-character name still loads, and ``Connector.check()`` reports it with its own code, so one
-run shows every problem.  ``dumps`` writes the canonical layout (keys in schema order, two-space
-indent, UTF-8 kept readable, absent keys left out), and ``loads(dumps(c)) == c`` for every
-connector.
+run shows every problem.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -26,6 +23,7 @@ import jsonschema
 
 from mergefield.diagnostics import ERROR, Diagnostic
 
+from .decode import NOT_UTF8, decode
 from .errors import ConnectorError, located
 from .model import (
     AutomationAction,
@@ -40,7 +38,8 @@ from .model import (
     MenuItem,
     Source,
 )
-from .positions import JsonNumberError, JsonSyntaxError, SourceMap, parse, pointer_join
+from .sourcemap import JsonNumberError, JsonSyntaxError, SourceMap, parse, pointer_join
+from .vocabulary import EVENT_NAMES
 
 __all__ = [
     "JSON_SYNTAX",
@@ -49,17 +48,12 @@ __all__ = [
     "NUMBER_TOO_LARGE",
     "UNKNOWN_KEY",
     "WRONG_TYPE",
-    "dump",
-    "dumps",
     "load",
     "loads",
     "read_diagnostics",
     "schema",
-    "to_dict",
 ]
 
-NOT_UTF8 = "not-utf8"
-"""Code of a file whose bytes are not UTF-8."""
 JSON_SYNTAX = "json-syntax"
 """Code of a file that is not JSON (one diagnostic, where the parser stopped)."""
 NUMBER_TOO_LARGE = "number-too-large"
@@ -73,8 +67,6 @@ UNKNOWN_KEY = "unknown-key"
 
 # Keywords whose failure means the model cannot be built; the others are judged by the rules.
 _SHAPE_KEYWORDS = frozenset({"type", "required", "additionalProperties"})
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @cache
@@ -138,20 +130,6 @@ def _closest(key: str, known: Mapping[str, Any]) -> str | None:
     return matches[0] if matches else None
 
 
-def _decode(data: bytes) -> tuple[str | None, list[Diagnostic]]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        prefix = data[: exc.start].decode("utf-8")
-        smap = SourceMap(prefix)
-        line, column = smap.line_column(len(prefix))
-        msg = f"the file is not UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}"
-        diag = Diagnostic(NOT_UTF8, ERROR, msg, line, column, len(prefix), len(prefix) + 1, "")
-        return None, [diag]
-    # Editors on Windows write a BOM; it is not part of the JSON text.
-    return text.removeprefix("\ufeff"), []
-
-
 def read_diagnostics(
     text: str, path: Path | None = None
 ) -> tuple[Connector | None, list[Diagnostic]]:
@@ -178,8 +156,10 @@ def read_diagnostics(
     problems = sorted(_shape_diagnostics(document, smap), key=lambda d: (d.offset, d.code))
     if any(d.code != UNKNOWN_KEY for d in problems):
         return None, problems
-    connector = _build(_strip_unknown(document, schema()), Source(path, text, smap))
-    return connector, problems
+    connector = _build(_strip_unknown(document, schema()))
+    # The source remembers what it was read as: a connector changed since no longer matches it.
+    source = Source(path=path, text=text, map=smap, read_as=connector)
+    return dataclasses.replace(connector, source=source), problems
 
 
 def _strip_unknown(value: Any, node: Mapping[str, Any]) -> Any:
@@ -215,7 +195,7 @@ def load(path: str | Path) -> Connector:
     from reading the file is not wrapped.
     """
     where = Path(path)
-    text, problems = _decode(where.read_bytes())
+    text, problems = decode(where.read_bytes())
     if text is None:
         raise ConnectorError(problems, where)
     return loads(text, path=where)
@@ -231,138 +211,91 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 def _event(d: Mapping[str, Any] | None) -> Event | None:
     if d is None:
         return None
-    return Event(d["url"], d["method"], d.get("content_type"), d.get("body"))
+    return Event(url=d["url"], method=d["method"], **_optional(Event, d))
 
 
-def _build(d: Mapping[str, Any], source: Source | None) -> Connector:
+def _optional(cls: type[Any], d: Mapping[str, Any]) -> dict[str, Any]:
+    # The model's optional fields are the file's optional keys, None when absent.
+    return {f.name: d.get(f.name) for f in dataclasses.fields(cls) if f.default is None}
+
+
+def _build(d: Mapping[str, Any]) -> Connector:
     b = d["basic"]
-    basic = Basic(b["name"], b["description"], b["category"], b["version"], b["status"])
+    basic = Basic(
+        name=b["name"],
+        description=b["description"],
+        category=b["category"],
+        version=b["version"],
+        status=b["status"],
+    )
     marketplace = None
     if (m := d.get("marketplace")) is not None:
         marketplace = Marketplace(
-            m["help_url"],
-            m["support_url"],
-            m["detailed_description"],
-            _tuple(m.get("features")),
-            m.get("logo"),
-            _tuple(m.get("images")),
+            help_url=m["help_url"],
+            support_url=m["support_url"],
+            detailed_description=m["detailed_description"],
+            features=_tuple(m.get("features")),
+            logo=m.get("logo"),
+            images=_tuple(m.get("images")),
         )
     configuration = None
     if (c := d.get("configuration")) is not None:
         # JSON Schema counts 500.0 as an integer; the model holds real ints.
-        configuration = Configuration(c["iframe_url"], int(c["height"]), int(c["width"]))
+        configuration = Configuration(
+            iframe_url=c["iframe_url"], height=int(c["height"]), width=int(c["width"])
+        )
     events = None
     if (e := d.get("events")) is not None:
-        events = Events(*(_event(e.get(name)) for name in Events.__dataclass_fields__))
+        events = Events(**{name: _event(e.get(name)) for name in EVENT_NAMES})
     grid = tuple(
         GridAction(
-            a["label"],
-            a["area"],
-            tuple(a["show_on"]),
-            tuple(a["roles"]),
-            a["type"],
-            **{k: a.get(k) for k in _GRID_OPTIONAL},
+            label=a["label"],
+            area=a["area"],
+            show_on=tuple(a["show_on"]),
+            roles=tuple(a["roles"]),
+            type=a["type"],
+            **_optional(GridAction, a),
         )
         for a in d.get("grid_actions", ())
     )
     menu = tuple(
         MenuItem(
-            i["title"],
-            tuple(i["roles"]),
-            i["page_title"],
-            i["page_description"],
-            i["iframe_url"],
-            i.get("help_url"),
-            i.get("video_url"),
+            title=i["title"],
+            roles=tuple(i["roles"]),
+            page_title=i["page_title"],
+            page_description=i["page_description"],
+            iframe_url=i["iframe_url"],
+            **_optional(MenuItem, i),
         )
         for i in d.get("menu", ())
     )
     automation = tuple(
         AutomationAction(
-            a["title"],
-            a["description"],
-            a["popup_title"],
-            a["iframe_url"],
-            int(a["popup_height"]),
-            int(a["popup_width"]),
-            a["help_url"],
-            a["execution_url"],
-            a["method"],
-            a.get("content_type"),
-            a.get("body"),
+            title=a["title"],
+            description=a["description"],
+            popup_title=a["popup_title"],
+            iframe_url=a["iframe_url"],
+            popup_height=int(a["popup_height"]),
+            popup_width=int(a["popup_width"]),
+            help_url=a["help_url"],
+            execution_url=a["execution_url"],
+            method=a["method"],
+            **_optional(AutomationAction, a),
         )
         for a in d.get("automation_actions", ())
     )
     tabs = tuple(
-        LeadTab(t["title"], tuple(t["show_on"]), t["iframe_url"]) for t in d.get("lead_tabs", ())
+        LeadTab(title=t["title"], show_on=tuple(t["show_on"]), iframe_url=t["iframe_url"])
+        for t in d.get("lead_tabs", ())
     )
     return Connector(
-        basic,
-        marketplace,
-        configuration,
-        events,
-        grid,
-        menu,
-        automation,
-        tabs,
-        d.get("$schema"),
-        source,
+        basic=basic,
+        marketplace=marketplace,
+        configuration=configuration,
+        events=events,
+        grid_actions=grid,
+        menu=menu,
+        automation_actions=automation,
+        lead_tabs=tabs,
+        schema=d.get("$schema"),
     )
-
-
-_GRID_OPTIONAL = (
-    "url",
-    "method",
-    "content_type",
-    "body",
-    "iframe_url",
-    "popup_title",
-    "help_url",
-    "web_url",
-)
-
-
-# --- model → dict → text -----------------------------------------------------------------------
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, spec in obj.__dataclass_fields__.items():
-        value = getattr(obj, name)
-        optional = spec.default is not dataclasses.MISSING
-        # An absent optional key is None or (); a required list stays even when empty.
-        if value is None or (value == () and optional):
-            continue
-        if hasattr(value, "__dataclass_fields__"):
-            value = _plain(value)
-        elif isinstance(value, tuple):
-            value = [_plain(v) if hasattr(v, "__dataclass_fields__") else v for v in value]
-        out[name] = value
-    return out
-
-
-def to_dict(connector: Connector) -> dict[str, Any]:
-    """The connector as plain JSON data in the file format's key order (absent keys left out)."""
-    body = _plain(connector)
-    body.pop("source", None)
-    schema_ref = body.pop("schema", None)
-    return ({"$schema": schema_ref} if schema_ref is not None else {}) | body
-
-
-def dumps(connector: Connector) -> str:
-    """The canonical text of a connector: two-space indent, keys in schema order, final newline.
-
-    Non-ASCII characters are written as themselves; a lone surrogate (which UTF-8 cannot hold)
-    is written as its ``\\uXXXX`` escape so that the text can always be saved.
-    """
-    text = json.dumps(to_dict(connector), indent=2, ensure_ascii=False) + "\n"
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def dump(connector: Connector, path: str | Path) -> None:
-    """Write ``dumps(connector)`` to ``path`` as UTF-8.
-
-    Relative image paths are written as they are: dump beside the original file (or copy the
-    images) to keep them resolvable.
-    """
-    Path(path).write_text(dumps(connector), encoding="utf-8", newline="\n")

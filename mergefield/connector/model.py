@@ -7,7 +7,8 @@ tuple for lists) when absent, and stays absent when dumped; nothing is filled in
 user's back, which is what makes ``dump(load(f))`` give back ``f`` byte for byte for a file in
 canonical layout.  Values are kept as written (a status of ``"Drafty"`` is representable): the
 rules in ``mergefield.connector.rules`` judge them and report diagnostics instead of refusing to
-load, so one run shows every problem of a file.
+load, so one run shows every problem of a file; ``Connector.check()`` calls them, and the rules
+need the model only for its types, so the model imports them without a cycle.
 """
 
 from __future__ import annotations
@@ -16,19 +17,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .rules import check_connector
+from .vocabulary import (
+    ACTION_TYPES,
+    ACTIONS,
+    AREAS,
+    CATEGORIES,
+    EVENT_NAMES,
+    SHOW_ON,
+    STATUSES,
+    ActionTemplate,
+    ActionType,
+)
+
 if TYPE_CHECKING:
     from mergefield.catalog import Catalog
     from mergefield.diagnostics import Diagnostic
 
-    from .positions import SourceMap
+    from .sourcemap import SourceMap
 
 __all__ = [
+    "ACTIONS",
     "ACTION_TYPES",
     "AREAS",
     "CATEGORIES",
     "EVENT_NAMES",
     "SHOW_ON",
     "STATUSES",
+    "ActionTemplate",
+    "ActionType",
     "AutomationAction",
     "Basic",
     "Configuration",
@@ -41,39 +58,6 @@ __all__ = [
     "MenuItem",
     "Source",
 ]
-
-STATUSES = ("Draft", "Published", "In Review", "Live", "Hidden")
-"""Lifecycle states a connector can be in on the portal."""
-
-CATEGORIES = (
-    "SMS",
-    "Telephony",
-    "Chat",
-    "Email",
-    "WhatsApp",
-    "Video",
-    "Calendar",
-    "Payments",
-    "Marketing",
-    "Analytics",
-    "Productivity",
-    "Data Enrichment",
-    "Documents",
-    "Other",
-)
-"""Marketplace categories of the portal and LeadSquared's marketplace; others get a warning."""
-
-EVENT_NAMES = ("installation", "uninstallation", "enable", "disable")
-"""The four connector events, in the portal's order; also the keys of ``Events``."""
-
-AREAS = ("row", "bulk", "list")
-"""Where a lead grid action appears: a row of the grid, the bulk bar, or the list details page."""
-
-ACTION_TYPES = ("call_api", "show_popup", "open_in_new_window")
-"""What a lead grid action does: Call API, Show Popup, Open in New Window."""
-
-SHOW_ON = ("web", "mobile")
-"""Apps an action or tab can be shown in."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +127,8 @@ class Events:
 class GridAction:
     """A lead grid action (row, bulk or list) and the fields its action type uses.
 
-    Call API uses ``url``, ``method``, ``content_type`` and ``body``; Show Popup uses
-    ``iframe_url``, ``popup_title`` and ``help_url``; Open in New Window uses ``web_url``.
+    Which fields each ``type`` requires, may have and renders is the table `ACTIONS`; the fields
+    after ``type`` are every field some action type uses, each ``None`` when absent.
     """
 
     label: str
@@ -203,11 +187,16 @@ class LeadTab:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a connector was read from: its path (if any), the text, and the positions in it."""
+    """Where a connector was read from: its path (if any), the text, and the positions in it.
+
+    ``read_as`` is the connector the text was read as; a connector changed since (with
+    ``dataclasses.replace``) keeps this source but no longer equals it, so its positions lie.
+    """
 
     path: Path | None
     text: str
     map: SourceMap
+    read_as: Connector | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -239,6 +228,4 @@ class Connector:
         code); ``catalog`` (default: the seed's) is what templates are checked against.  Never
         raises for bad content.
         """
-        from .rules import check_connector
-
         return check_connector(self, base_dir=base_dir, catalog=catalog)

@@ -3,7 +3,8 @@
 A request is a plain frozen `HttpRequest` (method, URL, headers, body bytes) built by rendering
 the connector's templates with ``mergefield.compile`` in the template's own context and kind
 (URLs as ``url``, bodies as ``json``), so it can be inspected, logged, compared in tests, or sent
-by `mergefield.connector.send`.  The URL is given in the form every client puts on the wire:
+by `mergefield.connector.send`; which grid actions call an API and which open a URL is their
+type's entry in `ACTIONS`.  The URL is given in the form every client puts on the wire:
 characters a URL cannot hold (blanks, ``"``, non-ASCII, ... in the template's literal text) are
 percent-encoded as UTF-8 and ``.``/``..`` path segments are removed (RFC 3986 section 5.2.4),
 exactly as httpx, browsers and .NET do before sending; so what is built is byte for byte what
@@ -18,12 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import mergefield
 from mergefield._options import Mode
 from mergefield.catalog import Catalog
 from mergefield.errors import MergefieldError
+from mergefield.template import compile
 
-from .model import EVENT_NAMES, AutomationAction, Connector, GridAction
+from .model import AutomationAction, Connector, GridAction
+from .vocabulary import ACTIONS, EVENT_NAMES
 
 __all__ = [
     "CONTENT_TYPE",
@@ -141,12 +143,10 @@ class _Compiled:
     ) -> None:
         self.method = method
         self.origin = origin
-        self.url = mergefield.compile(url, context=context, kind="url", mode=mode, catalog=catalog)
+        self.url = compile(url, context=context, kind="url", mode=mode, catalog=catalog)
         self.body = None
         if body is not None and method == "POST":
-            self.body = mergefield.compile(
-                body, context=context, kind="json", mode=mode, catalog=catalog
-            )
+            self.body = compile(body, context=context, kind="json", mode=mode, catalog=catalog)
 
     def one(self, records: Mapping[str, Records]) -> HttpRequest:
         url = canonical_url(self.url.render(**records))
@@ -233,9 +233,11 @@ def action_requests(
     index, found = _find(connector.grid_actions, action, "label", "grid action")
     grid: GridAction = found
     origin = f"/grid_actions/{index}"
-    if grid.type != "call_api" or grid.url is None:
+    action_type = ACTIONS.get(grid.type)
+    if action_type is None or action_type.opens is not None or grid.url is None:
+        callers = " or ".join(name for name, a in ACTIONS.items() if a.opens is None)
         raise RequestError(
-            f"grid action {grid.label!r} is {grid.type!r}, not call_api: it opens a URL "
+            f"grid action {grid.label!r} is {grid.type!r}, not {callers}: it opens a URL "
             "instead of calling an API (use action_urls)"
         )
     method = _check_method(grid.method, ("GET", "POST"), f"grid action {grid.label!r}")
@@ -257,10 +259,13 @@ def action_urls(
     """The URL a Show Popup (iframe URL) or Open in New Window (web URL) action opens, per lead."""
     _, found = _find(connector.grid_actions, action, "label", "grid action")
     grid: GridAction = found
-    source = grid.iframe_url if grid.type == "show_popup" else grid.web_url
-    if grid.type == "call_api" or source is None:
+    action_type = ACTIONS.get(grid.type)
+    opens = action_type.opens if action_type is not None else None
+    source = getattr(grid, opens) if opens is not None else None
+    if action_type is None or source is None:
         raise RequestError(f"grid action {grid.label!r} opens no URL (use action_requests)")
-    template = mergefield.compile(source, context="grid", kind="url", mode=mode, catalog=catalog)
+    part = next(t for t in action_type.templates if t.field == opens)
+    template = compile(source, context=part.context, kind=part.kind, mode=mode, catalog=catalog)
     return [canonical_url(u) for u in template.render_many(list(leads), **records)]
 
 

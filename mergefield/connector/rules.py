@@ -6,7 +6,9 @@ the connector file (for a template problem: the very character inside the JSON s
 through its escapes).  The limits that JSON Schema can state are also in the packaged schema,
 and a test holds the two to the same verdict; the rules add what a schema cannot say (image
 bytes and dimensions, templates in their context and kind, duplicate keys and labels) and give
-every problem its own code.  ``check_file`` is the never-raising front door for a path.
+every problem its own code.  ``check_text`` and ``check_file`` (`mergefield.connector.check`)
+are the never-raising front doors for text and paths; the rules read the model only for its
+types, so ``Connector.check()`` can call them without an import cycle.
 Codes (severity):
 
 =========================  ========  =========================================================
@@ -55,28 +57,31 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mergefield._options import Kind, Severity
-from mergefield.catalog import Catalog
 from mergefield.checker import check as check_template
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
 
+from .canonical import dumps
 from .errors import located
 from .images import ImageProblem, load_image
-from .load import _decode, read_diagnostics
-from .model import (
-    ACTION_TYPES,
+from .sourcemap import SourceMap, parse, pointer_join
+from .vocabulary import (
+    ACTIONS,
     AREAS,
     CATEGORIES,
     EVENT_NAMES,
     SHOW_ON,
     STATUSES,
-    Connector,
-    Event,
-    GridAction,
-    Source,
+    action_fields,
+    action_templates,
 )
-from .positions import SourceMap, parse, pointer_join
+
+if TYPE_CHECKING:
+    from mergefield.catalog import Catalog
+
+    from .model import Connector, Event, GridAction
 
 __all__ = [
     "CONFIG_MIN_HEIGHT",
@@ -87,9 +92,8 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_IMAGES",
     "MAX_NAME",
-    "REQUIRED_FIELDS",
     "check_connector",
-    "check_file",
+    "in_file_order",
     "templates",
 ]
 
@@ -109,23 +113,6 @@ CONFIG_MIN_HEIGHT = 500
 """Least configuration screen height in pixels."""
 CONFIG_MIN_WIDTH = 950
 """Least configuration screen width in pixels."""
-
-#: The fields each grid action type requires (Call API's body is optional: GET sends none).
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "call_api": ("url", "method"),
-    "show_popup": ("iframe_url", "popup_title", "help_url"),
-    "open_in_new_window": ("web_url",),
-}
-_USES: dict[str, tuple[str, ...]] = {
-    "call_api": ("url", "method", "content_type", "body"),
-    "show_popup": ("iframe_url", "popup_title", "help_url"),
-    "open_in_new_window": ("web_url",),
-}
-_TYPE_NAMES = {
-    "call_api": "Call API",
-    "show_popup": "Show Popup",
-    "open_in_new_window": "Open in New Window",
-}
 
 # Kept equal to the schema's "pattern" for links and versions (a test compares them).
 LINK_PATTERN = re.compile(r"^https?://\S+$")
@@ -148,12 +135,10 @@ def templates(connector: Connector) -> Iterator[tuple[str, str, str, Kind]]:
             if event is not None:
                 yield from _request_templates(f"/events/{name}", event.url, event.body, "events")
     for i, action in enumerate(connector.grid_actions):
-        base = f"/grid_actions/{i}"
-        yield from _request_templates(base, action.url, action.body, "grid")
-        if action.iframe_url is not None:
-            yield f"{base}/iframe_url", action.iframe_url, "grid", "url"
-        if action.web_url is not None:
-            yield f"{base}/web_url", action.web_url, "grid", "url"
+        for part in action_templates():
+            text = getattr(action, part.field)
+            if text is not None:
+                yield f"/grid_actions/{i}/{part.field}", text, part.context, part.kind
     for i, item in enumerate(connector.menu):
         yield f"/menu/{i}/iframe_url", item.iframe_url, "menu", "url"
     for i, auto in enumerate(connector.automation_actions):
@@ -423,10 +408,11 @@ class _Checker:
         self.choice(f"{base}/area", a.area, AREAS, "UI area")
         self.choices(f"{base}/show_on", a.show_on, SHOW_ON, "show action on")
         self.choices(f"{base}/roles", a.roles, (), "available to roles")
-        self.choice(f"{base}/type", a.type, ACTION_TYPES, "action type")
-        if a.type in REQUIRED_FIELDS:
-            kind = _TYPE_NAMES[a.type]
-            for name in REQUIRED_FIELDS[a.type]:
+        self.choice(f"{base}/type", a.type, tuple(ACTIONS), "action type")
+        action_type = ACTIONS.get(a.type)
+        if action_type is not None:
+            kind = action_type.label
+            for name in action_type.required:
                 if getattr(a, name) is None:
                     self.add(
                         "action-field-missing",
@@ -434,8 +420,8 @@ class _Checker:
                         f"the {kind} action type needs {name!r}",
                         pointer_join(base, name),
                     )
-            for name in _USES_ALL:
-                if name not in _USES[a.type] and getattr(a, name) is not None:
+            for name in action_fields():
+                if name not in action_type.fields and getattr(a, name) is not None:
                     self.add(
                         "action-field-unused",
                         WARNING,
@@ -539,24 +525,17 @@ class _Checker:
         return self.found
 
 
-_USES_ALL = tuple(dict.fromkeys(name for names in _USES.values() for name in names))
-
-
-def _sorted(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+def in_file_order(found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``found`` sorted by place in the file, then code and message (the order of every report)."""
     return sorted(found, key=lambda d: (d.offset, d.end, d.code, d.message))
 
 
-def _own_source(connector: Connector) -> Source:
+def _own_source(connector: Connector) -> tuple[SourceMap, Path | None]:
     source = connector.source
-    if source is not None:
-        # A connector changed with dataclasses.replace keeps the old source; its positions lie.
-        again, _ = read_diagnostics(source.text, source.path)
-        if again == connector:
-            return source
-    from .load import dumps
-
-    text = dumps(connector)
-    return Source(None, text, parse(text)[1])
+    # A connector changed with dataclasses.replace keeps the old source; its positions lie.
+    if source is not None and source.read_as == connector:
+        return source.map, source.path
+    return parse(dumps(connector))[1], None
 
 
 def check_connector(
@@ -567,38 +546,7 @@ def check_connector(
     ``base_dir`` resolves relative image paths (default: the folder of the file the connector
     came from, else the current directory); ``catalog`` is handed to the template checker.
     """
-    source = _own_source(connector)
+    smap, path = _own_source(connector)
     if base_dir is None:
-        base_dir = source.path.parent if source.path is not None else Path.cwd()
-    return _sorted(_Checker(connector, source.map, Path(base_dir), catalog).run())
-
-
-def check_text(
-    text: str,
-    *,
-    path: str | Path | None = None,
-    base_dir: str | Path | None = None,
-    catalog: Catalog | None = None,
-) -> list[Diagnostic]:
-    """Diagnostics for connector JSON ``text``; never raises for bad content.
-
-    A text that is not JSON gives one ``json-syntax`` diagnostic; one of the wrong shape gives
-    its shape diagnostics (and, if only unknown keys are wrong, the rules' too).
-    """
-    where = None if path is None else Path(path)
-    connector, problems = read_diagnostics(text, where)
-    if connector is None:
-        return _sorted(problems)
-    return _sorted(problems + check_connector(connector, base_dir=base_dir, catalog=catalog))
-
-
-def check_file(path: str | Path, *, catalog: Catalog | None = None) -> list[Diagnostic]:
-    """Diagnostics for the connector file at ``path``; never raises for bad content.
-
-    Only reading the file can raise (``OSError``): a missing file is not a content problem.
-    """
-    where = Path(path)
-    text, problems = _decode(where.read_bytes())
-    if text is None:
-        return problems
-    return check_text(text, path=where, catalog=catalog)
+        base_dir = path.parent if path is not None else Path.cwd()
+    return in_file_order(_Checker(connector, smap, Path(base_dir), catalog).run())
