@@ -44,8 +44,10 @@ class Step(IntEnum):
     """Every encoder step (base transform) by id: the policy's encoders are pipelines of them
     (`encoding.ENCODERS`) and the cores run the ones up to `JSON_QUOTED` on plain values.
 
-    To add a step: add it here, give it a transform in `encoding` and, when a core runs it, a
-    branch in both cores (`_render_py.py`, `_render.pxi`) and a C constant in `_render.pxi`.
+    To add a step: add it here and give it a transform in `encoding.TRANSFORMS`.  A step the
+    cores run is numbered within `CORE_STEPS` (the policy-only ones come after them): the pure
+    core then runs its transform as it is, and the compiled core needs a C constant and a branch
+    in `_render.pxi` (its import check names the constant it lacks).
     """
 
     POLICY = -1  # a slot the core never encodes: every value goes to the policy's callback
@@ -59,8 +61,8 @@ class Step(IntEnum):
     WHOLE_URL = 7  # policy only: a whole URL, its scheme checked
 
 
-#: The steps a core accepts, from `Step.POLICY` to `Step.JSON_QUOTED`; the rest are the policy's.
-CORE_STEPS = range(Step.POLICY, Step.JSON_QUOTED + 1)
+#: The steps a core accepts: from `Step.POLICY` up to the first policy-only one, `WHOLE_URL`.
+CORE_STEPS = range(Step.POLICY, Step.WHOLE_URL)
 
 
 class Expect(IntEnum):

@@ -1,8 +1,11 @@
 # cython: language_level=3, cdivision=True
-"""Compiled core of mergefield: tokenizing and bulk substitution.
+"""Compiled core of mergefield: tokenizing and bulk substitution, the twin of `_fast_py.py`.
 
-The twin of `_fast_py.py`, with the same names and the same control flow; see that file's
-docstring for the contract.  Only the loops over characters live here: messages, catalogs,
+Split by concern into include files named as the pure twin's modules: the scanner `_scan.pxi`
+mirrors `_scan_py.py` line for line; the renderer `_render.pxi` mirrors `_render_py.py` by
+contract (entry points, argument checks, messages, results: `mergefield._contract`, whose
+constants this module checks at import); `_arrow.pxi` is the Arrow path, whose pure side is
+`mergefield.arrow` over pyarrow.  Only the loops over characters live here: messages, catalogs,
 value typing and options stay in Python.  Encoding is table-driven into a growable code-point
 buffer owned by one call, and each row's string is built from that buffer directly; there is no
 module-level mutable state, so templates can render from several threads at once.

@@ -512,3 +512,13 @@ def test_encoder_table_markdown() -> None:
     assert "`about:invalid#mergefield-unsafe-url`" in table
     assert "`A-Z a-z 0-9 - . _ ~` only" in table
     assert table.endswith("\n")
+
+
+def test_the_pure_core_encodes_with_these_transforms() -> None:
+    # One Python implementation of each step: the pure core's encoders are the policy's own.
+    from mergefield import _render_py
+    from mergefield._contract import CORE_STEPS
+
+    for step in CORE_STEPS:
+        assert _render_py._str_encoder(step) is TRANSFORMS.get(Step(step))
+    assert _render_py._str_encoder(Step.PERCENT) is not None
