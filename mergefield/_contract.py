@@ -1,7 +1,11 @@
-"""The contract both cores share: their argument checks, the messages, and a failed row's mark.
+"""The contract both cores share: their constants, argument checks, messages and result shapes.
 
-`_fast.pyx` and `_fast_py.py` both call `batch_args` (and `step_arg`) on entry, so a wrong
-argument raises the same exception with the same message whichever core runs.  It returns
+This is the one home of what the compiled core (`_fast.pyx`) and its pure twin (`_fast_py.py`)
+must agree on, and of what the policy layer hands them: the encoder `Step` ids, the scanner's
+`Expect` codes, the scan result tuples and `FLUSH_BYTES`.  The compiled core holds the same
+numbers as C constants and checks them against these at import (`check_core_constants`).  Both
+cores call `scan_args`, `batch_args` (and `step_arg`) on entry, so a wrong argument raises the
+same exception with the same message whichever core runs.  `batch_args` returns
 tuples made here: from then on a core indexes only containers it owns, which nothing the caller
 does, in a value's ``__str__`` or from another thread, can shorten mid-call (the compiled core
 reads them without bounds checks).  `mark_row` is how both cores say which row an error broke
@@ -13,24 +17,94 @@ from __future__ import annotations
 import operator
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from enum import IntEnum
 from typing import Any, TypeGuard
 
 __all__ = [
-    "STEP_MAX",
-    "STEP_MIN",
+    "CORE_STEPS",
+    "FLUSH_BYTES",
     "Batch",
+    "ErrorTuple",
+    "Expect",
+    "Step",
+    "TokenTuple",
     "batch_args",
+    "check_core_constants",
     "column_values",
     "mark_row",
     "not_a_column",
     "resolved_not_str",
     "rows_iterator",
+    "scan_args",
     "step_arg",
 ]
 
-# The base step ids a core knows (`_fast_py.STEP_*`); -1 means "always ask the policy".
-STEP_MIN = -1
-STEP_MAX = 6
+
+class Step(IntEnum):
+    """Every encoder step (base transform) by id: the policy's encoders are pipelines of them
+    (`encoding.ENCODERS`) and the cores run the ones up to `JSON_QUOTED` on plain values.
+
+    To add a step: add it here and give it a transform in `encoding.TRANSFORMS`.  A step the
+    cores run is numbered within `CORE_STEPS` (the policy-only ones come after them): the pure
+    core then runs its transform as it is, and the compiled core needs a C constant and a branch
+    in `_render.pxi` (its import check names the constant it lacks).
+    """
+
+    POLICY = -1  # a slot the core never encodes: every value goes to the policy's callback
+    TEXT = 0  # as is (a lone surrogate is the policy's to judge)
+    PERCENT = 1  # a URL part: everything but RFC 3986 unreserved ASCII as UTF-8 %XX
+    FORM = 2  # as PERCENT, blank as `+`
+    HTML = 3  # `& < > " '` as entities
+    JSON_STRING = 4  # the inside of a JSON string literal
+    JSON_NUMBER = 5  # a whole JSON value of a Number field: an int's digits; text asks the policy
+    JSON_QUOTED = 6  # a whole JSON value of any other field: a quoted JSON string
+    WHOLE_URL = 7  # policy only: a whole URL, its scheme checked
+
+
+#: The steps a core accepts: from `Step.POLICY` up to the first policy-only one, `WHOLE_URL`.
+CORE_STEPS = range(Step.POLICY, Step.WHOLE_URL)
+
+
+class Expect(IntEnum):
+    """What the scanner expected where a malformed token stopped (an `ErrorTuple`'s code)."""
+
+    RESOURCE = 1  # a resource name after `@{`
+    COLON = 2  # `:` after the resource
+    FIELD = 3  # a field name after the colon
+    CLOSE = 4  # `}` to close the token
+
+
+#: A token as `scan` returns it: ``(resource, field, default, start, end)``, the field trimmed
+#: of blanks and ``default`` None when the token has no comma.
+TokenTuple = tuple[str, str, "str | None", int, int]
+#: A malformed token as `scan` returns it: ``(code, at, fail)``, an `Expect` code, the offset
+#: of its ``@`` and the offset where it stopped being a token.
+ErrorTuple = tuple[int, int, int]
+
+#: The file writers hand rendered bytes to the file in blocks of about this size.
+FLUSH_BYTES = 1 << 16
+
+
+def check_core_constants(core: str, constants: Mapping[str, int]) -> None:
+    """Raise RuntimeError unless every ``"Step.NAME"`` / ``"Expect.NAME"`` / ``"FLUSH_BYTES"``
+    in ``constants`` (a core's compiled-in values) equals the contract's, and every core step is
+    there.  Not an ImportError: the selector would quietly fall back to the pure core."""
+    expected = {f"Step.{s.name}": int(s) for s in Step if s in CORE_STEPS}
+    expected.update({f"Expect.{e.name}": int(e) for e in Expect})
+    expected["FLUSH_BYTES"] = FLUSH_BYTES
+    wrong = sorted(
+        f"{name} is {constants.get(name)}, the contract says {value}"
+        for name, value in expected.items()
+        if constants.get(name) != value
+    )
+    extra = sorted(set(constants) - set(expected))
+    if wrong or extra:
+        raise RuntimeError(
+            f"the {core} core was built against another contract: "
+            + "; ".join(wrong + [f"{name} is not in the contract" for name in extra])
+            + " (rebuild it: python setup.py build_ext --inplace)"
+        )
+
 
 # A str, bytes or mapping iterates, but as characters, ints or keys: never a column of values.
 _NOT_A_SEQUENCE = (str, bytes, bytearray, memoryview, Mapping)
@@ -59,12 +133,25 @@ def _is_sequence(value: object) -> TypeGuard[Iterable[Any]]:
 
 
 def step_arg(step: object) -> int:
-    """``step`` as a known base step id, or the TypeError / ValueError both cores raise."""
+    """``step`` as a step id a core runs (`CORE_STEPS`), or the TypeError / ValueError both
+    cores raise."""
     if type(step) is not int and (not isinstance(step, int) or isinstance(step, bool)):
         raise TypeError(f"a step must be an int, not {_name(step)}")
-    if not STEP_MIN <= step <= STEP_MAX:
+    if step not in CORE_STEPS:
         raise ValueError(f"unknown base transform {step}")
     return int(step)
+
+
+def scan_args(source: object, strict: object) -> tuple[str, bool]:
+    """`scan`'s arguments as an exact str and a bool, or the TypeError both cores raise.  A str
+    subclass (a str Enum, `PreEncoded`) is scanned as its plain text."""
+    if type(source) is not str:
+        if not isinstance(source, str):
+            raise TypeError(f"source must be a str, not {_name(source)}")
+        source = str.__str__(source)  # str's own: a subclass's __str__ may say something else
+    if type(strict) is not bool:
+        raise TypeError(f"strict must be a bool, not {_name(strict)}")
+    return source, strict
 
 
 def _sequence(name: str, values: object) -> tuple[Any, ...]:

@@ -1,11 +1,12 @@
 """Named encoders that make a value safe for the place its token stands in (SPEC section 4).
 
-Each encoder is a preconfigured pipeline of a few base transforms with small integer ids
-(``TEXT``, ``PERCENT``, ``FORM``, ``HTML``, ``JSON_STRING``, ``WHOLE_URL``, ``JSON_VALUE``); the
-compiler binds one encoder name to every token from its position, so nothing is guessed at render
-time and no free-form "safe" string is ever passed around (the lesson of jinja issues #444/#515/#864
-and of yarl's per-part quoters).  The compiled core implements the same transforms table-driven,
-so their exact behaviour is pinned here and in ``tests/test_encoding.py``.  A whole-URL slot only
+Each encoder is a preconfigured pipeline of a few base transforms, by their `Step` ids (one
+numbering, `mergefield._contract.Step`, shared with the cores); the compiler binds one encoder
+name to every token from its position, so nothing is guessed at render time and no free-form
+"safe" string is ever passed around (the lesson of jinja issues #444/#515/#864 and of yarl's
+per-part quoters).  `TRANSFORMS` is the one Python implementation of each step: the pure core
+builds its encoders from it, and the compiled core implements the same steps table-driven, so
+their exact behaviour is pinned here and in ``tests/test_encoding.py``.  A whole-URL slot only
 lets ``http``, ``https``, ``mailto`` or relative URLs through, deciding on the encoded output, and
 otherwise yields :data:`UNSAFE_URL_FAILSAFE` (lax) or raises :class:`UnencodableValue` (strict),
 as Go's ``html/template`` does.  A lone surrogate is escaped in JSON strings and becomes U+FFFD
@@ -22,21 +23,16 @@ from json.encoder import encode_basestring as _json_quote
 from types import MappingProxyType
 from urllib.parse import quote, quote_plus
 
+from mergefield._contract import Step
 from mergefield._pre_encoded import PreEncoded
 from mergefield.errors import MergefieldError
 
 __all__ = [
     "ENCODERS",
-    "FORM",
-    "HTML",
-    "JSON_STRING",
-    "JSON_VALUE",
-    "PERCENT",
-    "TEXT",
+    "TRANSFORMS",
     "UNSAFE_LITERAL_SCHEMES",
     "UNSAFE_URL_FAILSAFE",
     "URL_SCHEMES",
-    "WHOLE_URL",
     "Encoder",
     "UnencodableValue",
     "apply_step",
@@ -45,14 +41,6 @@ __all__ = [
     "escape_json_string",
     "url_scheme",
 ]
-
-TEXT = 0
-PERCENT = 1
-FORM = 2
-HTML = 3
-JSON_STRING = 4
-WHOLE_URL = 5
-JSON_VALUE = 6
 
 #: Schemes a whole-URL slot accepts (compared case-insensitively); a relative URL is accepted too.
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
@@ -112,13 +100,16 @@ def _text(value: str, strict: bool) -> str:
 _UNRESERVED_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # urllib's quote spends most of its time in Python-level setup; for ASCII text, by far the most
 # common value, a translate table gives the same bytes about twice as fast.
-_PERCENT_ASCII = {i: f"%{i:02X}" for i in range(128) if chr(i) not in _UNRESERVED_CHARS}
+# Every ASCII code point has an entry (an unreserved one maps to itself): a code point missing
+# from the table costs `translate` a failed lookup, per distinct character, on every call.
+_PERCENT_ASCII = {i: chr(i) if chr(i) in _UNRESERVED_CHARS else f"%{i:02X}" for i in range(128)}
 _FORM_ASCII = {**_PERCENT_ASCII, 0x20: "+"}
 
 
 def _percent(value: str, strict: bool) -> str:
     if value.isascii():
-        return value.translate(_PERCENT_ASCII)
+        # Letters and digits are unreserved: most names and codes need no table at all.
+        return value if value.isalnum() else value.translate(_PERCENT_ASCII)
     try:
         return quote(value, safe="")
     except UnicodeEncodeError:
@@ -127,7 +118,7 @@ def _percent(value: str, strict: bool) -> str:
 
 def _form(value: str, strict: bool) -> str:
     if value.isascii():
-        return value.translate(_FORM_ASCII)
+        return value if value.isalnum() else value.translate(_FORM_ASCII)
     try:
         return quote_plus(value, safe="")
     except UnicodeEncodeError:
@@ -168,8 +159,8 @@ def _json_string(value: str, strict: bool) -> str:
     return escape_json_string(value)
 
 
-def _json_value(value: str, strict: bool) -> str:
-    # Typed values go through mergefield.values.json_literal; a bare str is a String value.
+def _json_quoted(value: str, strict: bool) -> str:
+    # A whole JSON value of a str: typed values go through mergefield.values.json_literal.
     return '"' + escape_json_string(value) + '"'
 
 
@@ -220,15 +211,18 @@ def _whole_url(value: str, strict: bool) -> str:
     return UNSAFE_URL_FAILSAFE
 
 
-_TRANSFORMS: Mapping[int, Callable[[str, bool], str]] = MappingProxyType(
+#: The transform of each step that encodes a str, as ``transform(value, strict)``.  Every step
+#: but `Step.POLICY` and `Step.JSON_NUMBER` (a Number field's text is judged by its type, in
+#: `mergefield.values`).  The pure core's encoders are these; the compiled core's are its tables.
+TRANSFORMS: Mapping[Step, Callable[[str, bool], str]] = MappingProxyType(
     {
-        TEXT: _text,
-        PERCENT: _percent,
-        FORM: _form,
-        HTML: _html,
-        JSON_STRING: _json_string,
-        WHOLE_URL: _whole_url,
-        JSON_VALUE: _json_value,
+        Step.TEXT: _text,
+        Step.PERCENT: _percent,
+        Step.FORM: _form,
+        Step.HTML: _html,
+        Step.JSON_STRING: _json_string,
+        Step.JSON_QUOTED: _json_quoted,
+        Step.WHOLE_URL: _whole_url,
     }
 )
 
@@ -236,7 +230,7 @@ _TRANSFORMS: Mapping[int, Callable[[str, bool], str]] = MappingProxyType(
 def apply_step(step: int, value: str, *, strict: bool = False) -> str:
     """Apply one base transform by id; the reference the compiled core is tested against."""
     try:
-        transform = _TRANSFORMS[step]
+        transform = TRANSFORMS[step]  # type: ignore[index]  # an int finds its Step
     except KeyError:
         raise ValueError(f"unknown transform id {step!r}") from None
     return transform(value, strict)
@@ -258,7 +252,7 @@ class Encoder:
     """
 
     name: str
-    steps: tuple[int, ...]
+    steps: tuple[Step, ...]
     safe: str
     position: str = ""
     _funcs: tuple[Callable[[str, bool], str], ...] = field(
@@ -267,7 +261,7 @@ class Encoder:
 
     def __post_init__(self) -> None:
         try:
-            funcs = tuple(_TRANSFORMS[step] for step in self.steps)
+            funcs = tuple(TRANSFORMS[step] for step in self.steps)
         except KeyError as exc:
             raise ValueError(
                 f"encoder {self.name!r} names unknown transform {exc.args[0]!r}"
@@ -296,100 +290,102 @@ _JSON_SAFE = (
 )
 
 
-def _make(name: str, steps: tuple[int, ...], safe: str, position: str) -> Encoder:
+def _make(name: str, steps: tuple[Step, ...], safe: str, position: str) -> Encoder:
     return Encoder(name=name, steps=steps, safe=safe, position=position)
 
 
 _ALL = (
-    _make("text", (TEXT,), "everything (lone surrogates become U+FFFD)", "anywhere, kind `text`"),
+    _make(
+        "text", (Step.TEXT,), "everything (lone surrogates become U+FFFD)", "anywhere, kind `text`"
+    ),
     _make(
         "html",
-        (HTML,),
+        (Step.HTML,),
         "everything except `& < > \" '` (as `&amp; &lt; &gt; &#34; &#39;`)",
         "kind `html`, text between tags and RCDATA (`<title>`, `<textarea>`)",
     ),
     _make(
         "html_attr",
-        (HTML,),
+        (Step.HTML,),
         "as `html`",
         "kind `html`, quoted attribute value (not a URL, script or style attribute)",
     ),
     _make(
         "html_url",
-        (WHOLE_URL, HTML),
+        (Step.WHOLE_URL, Step.HTML),
         "as `url`, then as `html`",
         "kind `html`, URL attribute (`href`, `src`, ...) whose URL starts with the token",
     ),
     _make(
         "html_url_host",
-        (PERCENT, HTML),
+        (Step.PERCENT, Step.HTML),
         "as `url_host` (its output holds nothing `html` escapes)",
         "kind `html`, host of a URL attribute",
     ),
     _make(
         "html_url_path",
-        (PERCENT, HTML),
+        (Step.PERCENT, Step.HTML),
         "as `url_path` (its output holds nothing `html` escapes)",
         "kind `html`, path of a URL attribute, or a srcset descriptor",
     ),
     _make(
         "html_url_query",
-        (PERCENT, HTML),
+        (Step.PERCENT, Step.HTML),
         "as `url_query` (its output holds nothing `html` escapes)",
         "kind `html`, query of a URL attribute",
     ),
     _make(
         "html_url_fragment",
-        (PERCENT, HTML),
+        (Step.PERCENT, Step.HTML),
         "as `url_fragment` (its output holds nothing `html` escapes)",
         "kind `html`, fragment of a URL attribute",
     ),
     _make(
         "form",
-        (FORM,),
+        (Step.FORM,),
         f"{_UNRESERVED}; blank as `+`; other UTF-8 bytes as uppercase `%XX`",
         "anywhere, kind `form`",
     ),
-    _make("url", (WHOLE_URL,), _WHOLE_URL_SAFE, "kind `url`, the token starts the URL"),
-    _make("url_host", (PERCENT,), _PART_SAFE, "kind `url`, host"),
-    _make("url_path", (PERCENT,), _PART_SAFE, "kind `url`, path"),
-    _make("url_query", (PERCENT,), _PART_SAFE, "kind `url`, query key or value"),
-    _make("url_fragment", (PERCENT,), _PART_SAFE, "kind `url`, fragment"),
-    _make("json_string", (JSON_STRING,), _JSON_SAFE, "kind `json`, inside a string literal"),
+    _make("url", (Step.WHOLE_URL,), _WHOLE_URL_SAFE, "kind `url`, the token starts the URL"),
+    _make("url_host", (Step.PERCENT,), _PART_SAFE, "kind `url`, host"),
+    _make("url_path", (Step.PERCENT,), _PART_SAFE, "kind `url`, path"),
+    _make("url_query", (Step.PERCENT,), _PART_SAFE, "kind `url`, query key or value"),
+    _make("url_fragment", (Step.PERCENT,), _PART_SAFE, "kind `url`, fragment"),
+    _make("json_string", (Step.JSON_STRING,), _JSON_SAFE, "kind `json`, inside a string literal"),
     _make(
         "json_value",
-        (JSON_VALUE,),
+        (Step.JSON_QUOTED,),
         "a whole JSON value by the field's type: Number as a number, others as a quoted string, "
         "missing as `null`",
         "kind `json`, bare value position",
     ),
     _make(
         "json_url",
-        (WHOLE_URL, JSON_STRING),
+        (Step.WHOLE_URL, Step.JSON_STRING),
         "as `url`, then JSON string escaping",
         "kind `json`, string literal whose URL starts with the token",
     ),
     _make(
         "json_url_host",
-        (PERCENT, JSON_STRING),
+        (Step.PERCENT, Step.JSON_STRING),
         "as `url_host`",
         "kind `json`, host of a URL in a string literal",
     ),
     _make(
         "json_url_path",
-        (PERCENT, JSON_STRING),
+        (Step.PERCENT, Step.JSON_STRING),
         "as `url_path`",
         "kind `json`, path of a URL in a string literal",
     ),
     _make(
         "json_url_query",
-        (PERCENT, JSON_STRING),
+        (Step.PERCENT, Step.JSON_STRING),
         "as `url_query`",
         "kind `json`, query of a URL in a string literal",
     ),
     _make(
         "json_url_fragment",
-        (PERCENT, JSON_STRING),
+        (Step.PERCENT, Step.JSON_STRING),
         "as `url_fragment`",
         "kind `json`, fragment of a URL in a string literal",
     ),

@@ -2,7 +2,7 @@
 
 It exists to define the syntax and to hold the fast tokenizers to it: the differential tests
 compare its tokens, spans and errors with both cores on arbitrary input.  `scan` returns the
-same tuples as `_fast_py.scan`.  A malformed opener is found by the grammar's
+same tuples as the cores' `scan`.  A malformed opener is found by the grammar's
 `MALFORMED_OPEN` terminal; what it lacks is then read off the LALR parser's expected terminals
 when the `field` rule is run over that opener's candidate text.
 
@@ -36,23 +36,16 @@ except ImportError as exc:  # lark is a test and fuzz dependency, not the librar
         name="lark",
     ) from exc
 
-from ._fast_py import (
-    EXPECT_CLOSE,
-    EXPECT_COLON,
-    EXPECT_FIELD,
-    EXPECT_RESOURCE,
-    ErrorTuple,
-    TokenTuple,
-)
+from ._contract import ErrorTuple, Expect, TokenTuple
 
 __all__ = ["parser", "scan", "scan_whole"]
 
 # What the parser wanted, mapped to the code of the message (in the order it tries them).
 _EXPECTED_TO_CODE = (
-    ("RESOURCE", EXPECT_RESOURCE),
-    ("COLON", EXPECT_COLON),
-    ("FIELD_NAME", EXPECT_FIELD),
-    ("CLOSE", EXPECT_CLOSE),
+    ("RESOURCE", Expect.RESOURCE),
+    ("COLON", Expect.COLON),
+    ("FIELD_NAME", Expect.FIELD),
+    ("CLOSE", Expect.CLOSE),
 )
 
 
@@ -215,7 +208,7 @@ def _diagnose_text(source: str, k: int, starts: array[int], stops: array[int]) -
 
 
 def scan(source: str, strict: bool) -> tuple[list[TokenTuple], list[ErrorTuple]]:
-    """Tokens and malformed-token errors of ``source``, as `_fast_py.scan` gives them."""
+    """Tokens and malformed-token errors of ``source``, as the cores' `scan` gives them."""
     tokens: list[TokenTuple] = []
     errors: list[ErrorTuple] = []
     starts, stops = _openers(source)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import _core, _fast_py
+from . import _core
+from ._contract import ErrorTuple, Expect, TokenTuple
 from .errors import LineIndex, TemplateSyntaxError
 
 __all__ = ["Token", "scan", "syntax_error", "tokenize"]
 
-ScanFunction = Callable[[str, bool], "tuple[list[_fast_py.TokenTuple], list[_fast_py.ErrorTuple]]"]
+ScanFunction = Callable[[str, bool], "tuple[list[TokenTuple], list[ErrorTuple]]"]
 
 # Long snippets are cut in messages; the caret block still shows the place.
 _SNIPPET = 32
@@ -87,11 +88,11 @@ def syntax_error(
         if end < 0:
             end = trimmed[fail] = _trimmed(source, fail)
     snippet = _snippet(source, at, max(at, end))
-    if code == _fast_py.EXPECT_RESOURCE:
+    if code == Expect.RESOURCE:
         message = f"expected a resource name after `@{{`, found {found}"
-    elif code == _fast_py.EXPECT_COLON:
+    elif code == Expect.COLON:
         message = f"expected `:` after `{snippet}`, found {found}"
-    elif code == _fast_py.EXPECT_FIELD:
+    elif code == Expect.FIELD:
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"

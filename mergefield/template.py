@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
-from ._contract import column_values, not_a_column, rows_iterator
-from ._fast_py import STEP_JSON_NUMBER, STEP_JSON_QUOTED
+from ._contract import Step, column_values, not_a_column, rows_iterator
 from ._options import KINDS, MODES, Kind, Mode, check_choice
 from ._pre_encoded import PreEncoded
 from .catalog import DEFAULT_CATALOG, Catalog
 from .catalog._catalog import _closest
-from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
+from .encoding import ENCODERS, UnencodableValue
 from .errors import RenderError
 from .escaping import classify
 from .syntax import Token, tokenize
@@ -47,14 +46,14 @@ ROW_RESOURCE = "Lead"
 
 # Encoder pipelines the core can run itself on a plain str, by the base transform it runs.  A
 # PERCENT output is unreserved ASCII and `%`, which JSON string and HTML escaping leave alone.
-FAST_STEPS: Mapping[tuple[int, ...], int] = {
-    (TEXT,): TEXT,
-    (PERCENT,): PERCENT,
-    (FORM,): FORM,
-    (HTML,): HTML,
-    (JSON_STRING,): JSON_STRING,
-    (PERCENT, JSON_STRING): PERCENT,
-    (PERCENT, HTML): PERCENT,
+FAST_STEPS: Mapping[tuple[Step, ...], Step] = {
+    (Step.TEXT,): Step.TEXT,
+    (Step.PERCENT,): Step.PERCENT,
+    (Step.FORM,): Step.FORM,
+    (Step.HTML,): Step.HTML,
+    (Step.JSON_STRING,): Step.JSON_STRING,
+    (Step.PERCENT, Step.JSON_STRING): Step.PERCENT,
+    (Step.PERCENT, Step.HTML): Step.PERCENT,
 }
 
 # `iter_render` hands the core this many leads at a time: large enough to amortize the call,
@@ -118,12 +117,14 @@ class _Slot:
         # A non-empty str or an exact int of a String or Number field (a Number given as text is
         # kept as given) can be encoded by the core without Python; everything else, and every
         # Date, calls `resolve`.
-        self.fast_step = -1
+        step = Step.POLICY
         if self.type != "Date":
             if not self.json_value:
-                self.fast_step = FAST_STEPS.get(self.encoder.steps, -1)
+                step = FAST_STEPS.get(self.encoder.steps, Step.POLICY)
             else:
-                self.fast_step = STEP_JSON_NUMBER if self.type == "Number" else STEP_JSON_QUOTED
+                step = Step.JSON_NUMBER if self.type == "Number" else Step.JSON_QUOTED
+        # A plain int: the cores' argument check takes an exact int first.
+        self.fast_step = int(step)
         # The core inserts this for a None or "" value without calling back into Python.
         self.missing = self._missing_text()
 

@@ -8,6 +8,7 @@ exception type with the same message, or return the same result (written bytes i
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from mergefield import _fast_py
+from mergefield._contract import CORE_STEPS, Expect, Step, check_core_constants
 
 from .conftest import CORES
 from .test_core_safety import run_isolated
@@ -25,6 +27,23 @@ pytestmark = pytest.mark.skipif(COMPILED is None, reason="the compiled core is n
 
 class Odd:
     """An object of no type the core knows."""
+
+
+class PlainStr(str):
+    """A str subclass (as `PreEncoded` is): scanned as its text by both cores."""
+
+
+class LyingStr(str):
+    """A str subclass whose ``__str__`` says something else: the text is what is scanned."""
+
+    def __str__(self) -> str:
+        return "@{Other:Thing}"
+
+
+class Scheme(str, enum.Enum):
+    """A str Enum: its value is the text."""
+
+    HTTP = "http://x/?a=@{Lead:Y}"
 
 
 def _odd_values() -> list[Callable[[], object]]:
@@ -105,6 +124,10 @@ BASE: dict[str, dict[str, Callable[[], object]]] = {
         "step": lambda: 1,
         "value": lambda: "a b",
     },
+    "scan": {
+        "source": lambda: "a @{Lead:X ,d} @{Lead:Y} @{b",
+        "strict": lambda: False,
+    },
 }
 SEQUENCES = ("literals", "keys", "steps", "missing", "rows", "columns")
 
@@ -136,6 +159,11 @@ def _cases() -> Iterator[tuple[str, str, dict[str, Callable[[], object]]]]:
         if "nrows" in params:
             for n in (-1, 3, 2**63, 2**63 - 1, "2", 2.0, None):
                 yield function, f"nrows={n!r}", {**params, "nrows": lambda n=n: n}
+        if function == "scan":
+            for source in (PlainStr("@{Lead:X}"), Scheme.HTTP, PlainStr("@{"), LyingStr("@{a:b}")):
+                yield function, f"source={source!r}", {**params, "source": lambda s=source: s}
+            for strict in (True, 1, 0, "yes", "", None):
+                yield function, f"strict={strict!r}", {**params, "strict": lambda v=strict: v}
         if "resolve" in params:
             for result in (None, 1, b"x", Odd()):
                 case = {**params, "resolve": lambda r=result: _bad_resolve(r)}
@@ -190,3 +218,47 @@ def test_both_cores_answer_every_invalid_argument_alike(function: str) -> None:
     )
     count, _, shown = out.partition("\n")
     assert count == "0", shown
+
+
+def test_scan_takes_a_str_subclass_as_its_text_on_both_cores() -> None:
+    for module in (COMPILED, _fast_py):
+        assert module.scan(LyingStr("@{a:b}"), True) == ([("a", "b", None, 0, 6)], [])
+        tokens, _ = module.scan(Scheme.HTTP, False)
+        assert [type(part) for part in tokens[0][:2]] == [str, str]
+
+
+def test_scan_refuses_a_non_bool_strict_and_missing_arguments_on_both_cores() -> None:
+    for module in (COMPILED, _fast_py):
+        with pytest.raises(TypeError, match=r"^strict must be a bool, not str$"):
+            module.scan("@{a:b}", "yes")
+        with pytest.raises(TypeError, match=r"^source must be a str, not NoneType$"):
+            module.scan(None, False)
+        # The interpreter words a missing argument differently for C and Python functions.
+        with pytest.raises(TypeError, match=r"scan\(\)"):
+            module.scan("@{a:b}")  # type: ignore[call-arg]
+
+
+def test_the_compiled_core_holds_the_contracts_constants() -> None:
+    # It checked them at import; a build against another contract must not import quietly.
+    constants = COMPILED._C_CONSTANTS
+    assert constants["Step.JSON_QUOTED"] == Step.JSON_QUOTED
+    assert constants["Expect.CLOSE"] == Expect.CLOSE
+    check_core_constants("compiled", constants)
+    stale = {**constants, "Step.JSON_NUMBER": 6, "Step.WHOLE_URL": 7}
+    del stale["Expect.FIELD"]
+    with pytest.raises(RuntimeError) as caught:
+        check_core_constants("compiled", stale)
+    message = str(caught.value)
+    assert "Step.JSON_NUMBER is 6, the contract says 5" in message
+    assert "Expect.FIELD is None, the contract says 3" in message
+    assert "Step.WHOLE_URL is not in the contract" in message
+
+
+def test_both_cores_run_every_core_step_and_refuse_the_others() -> None:
+    for module in (COMPILED, _fast_py):
+        for step in Step:
+            if step in CORE_STEPS:
+                module.encode_fast(step, "a")
+            else:
+                with pytest.raises(ValueError, match=f"^unknown base transform {int(step)}$"):
+                    module.encode_fast(step, "a")

