@@ -21,8 +21,8 @@ from typing import Any, BinaryIO, NamedTuple
 from . import _core
 from ._contract import column_values, not_a_column, rows_iterator
 from ._fast_py import STEP_JSON_NUMBER, STEP_JSON_QUOTED
+from ._messages import did_you_mean
 from .catalog import DEFAULT_CATALOG, Catalog
-from .catalog._catalog import _closest
 from .encoding import ENCODERS, FORM, HTML, JSON_STRING, PERCENT, TEXT, UnencodableValue
 from .errors import RenderError
 from .positions import classify
@@ -323,7 +323,7 @@ class Template:
                 known.update(ref.resource for ref in self.fields)
             if name in known:
                 continue
-            close = _closest(name, sorted(known))
+            close = did_you_mean(name, sorted(known))
             hint = (
                 f"did you mean {close}=?"
                 if close
