@@ -20,9 +20,10 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+from mergefield import codes
 from mergefield import url_machine as um
 from mergefield.errors import TemplateCompileError
-from mergefield.html_positions import HTML_ERROR_CODES, classify_html
+from mergefield.html_positions import classify_html
 
 __all__ = ["ENCODERS", "ERROR_CODES", "KINDS", "classify"]
 
@@ -56,67 +57,12 @@ ENCODERS: tuple[str, ...] = (
 
 ERROR_CODES: Mapping[str, str] = MappingProxyType(
     {
-        "url-scheme-slot": (
-            "A merge field stands where the URL scheme is still being written, as in "
-            "`http@{Account:Suffix,}://x/` or `go@{Lead:Id,}`: the value could turn the URL "
-            "into `javascript:` or make a relative path look like a scheme. Fix: write the "
-            "scheme and `://` literally and put the field after them, e.g. "
-            "`https://@{Account:Host,}/`, or start the URL with `/` or `./` when it is relative. "
-            "The same holds when literal text after a field that starts the URL goes on with a "
-            "`:` before any `/`, `?` or `#`, as in `@{Lead:Website,}:alert(1)` or "
-            "`@{Account:ShortCode,}://@{Lead:Company,}/`: the value would end up as the scheme. "
-            "Fix: write the scheme literally, or put `/`, `?` or `#` before the `:`."
-        ),
-        "url-unsafe-scheme": (
-            "The template's own text starts a URL with `javascript:`, `vbscript:` or `data:` "
-            "(in any letter case, with blanks, tabs or line breaks browsers ignore, or spelled "
-            "with character references such as `&#106;avascript:`), as in "
-            "`javascript:send('@{Lead:Mobile,}')`, in a `url` template, a JSON URL string or an "
-            "HTML URL attribute: such a URL runs script or inlines a document. Fix: link to an "
-            "`http`, `https` or `mailto` URL, or a relative one."
-        ),
-        "entity-slot": (
-            "A merge field stands inside a numeric character reference, as in "
-            "`&#@{Lead:Code,};` in an `html` template, or before the first `:`, `/`, `?` or "
-            "`#` of a URL of kind `url` or `json`: the value would choose the character once "
-            "the text is read as HTML (`&#106;` is `j`, so `&#@{...};avascript:` could become "
-            "`javascript:`). Fix: remove the `&#` before the field, or write the whole "
-            "reference literally."
-        ),
-        "json-glued": (
-            "Outside a JSON string a merge field must be a whole value: it must follow `:`, "
-            "`[`, `,` in an array or the start of the document, and be followed by `,`, `}`, "
-            "`]` or the end. `@{Lead:Score,}5`, `tru@{Lead:Flag,}` and "
-            '`"id-"@{Lead:Id,}` glue it to other text. Fix: put the field and the text in '
-            'one string, e.g. `"id-@{Lead:Id,}"`, or give the field its own value position.'
-        ),
-        "json-bare-url": (
-            "A merge field stands as a bare JSON value where the document expects a URL, as in "
-            '`{"url": @{Lead:Website,}}` or `{"links": [@{Lead:Website,}]}` (a key named as in '
-            "`URL_KEY_WORDS`): it would be inserted as a JSON string without the scheme filter. "
-            'Fix: quote it, e.g. `{"url": "@{Lead:Website,}"}`, so it is a whole-URL slot.'
-        ),
-        "json-key-slot": (
-            "A merge field stands where a JSON object expects a key, as in "
-            "`{@{Lead:Field,}: 1}`: JSON keys are strings. Fix: quote it, "
-            'e.g. `{"@{Lead:Field,}": 1}`.'
-        ),
-        "json-invalid": (
-            "The `json` template is not valid JSON once each merge field is replaced by a "
-            "neutral value (`x` inside a string, `0` at a value position), e.g. "
-            '`{"a": @{Lead:Score,} "b": 1}` lacks a comma, and `NaN`/`Infinity` are not '
-            "JSON. The error points at the first offending character. Fix: repair the JSON "
-            "around the field as the message says."
-        ),
-        "json-too-deep": (
-            "The `json` template nests arrays and objects more than 500 levels deep, which the "
-            "JSON checker cannot prove valid without exhausting the Python stack. Fix: flatten "
-            "the document."
-        ),
-        **HTML_ERROR_CODES,
+        name: codes.explanation(name)
+        for name, entry in codes.CODES.items()
+        if entry.group == "compile"
     }
 )
-"""Error code -> what it means, an example and its fix (Go ``html/template`` style)."""
+"""Compile error code -> what it means, an example and its fix, from `mergefield.codes`."""
 
 _URL_PART = {state: "url_" + part for state, part in um.PART.items()}
 _JSON_URL_PART = {state: "json_" + name for state, name in _URL_PART.items()}
@@ -333,7 +279,7 @@ class _JsonScanner:
                     if len(self.stack) > _MAX_DEPTH:
                         # json.loads would hit RecursionError; refuse with a position instead.
                         raise _compile_error(
-                            "json-too-deep",
+                            codes.JSON_TOO_DEEP,
                             f"JSON nested more than {_MAX_DEPTH} levels deep: flatten the document",
                             source,
                             m.start(),
@@ -397,7 +343,7 @@ def _classify_json(
             _check_value_slot(source, spans, index, scanner.stack, pos)
             if scanner.is_url_string(start):
                 raise _compile_error(
-                    "json-bare-url",
+                    codes.JSON_BARE_URL,
                     "merge field as a bare value under a URL key: it would be inserted as a "
                     'string without the URL filter; quote it, e.g. `"url": "@{...}"`',
                     source,
@@ -471,7 +417,7 @@ def _check_value_slot(
     top = stack[-1][:1] if stack else ""
     if prev == "{" or (prev == "," and top == "{") or after == ":":
         raise _compile_error(
-            "json-key-slot",
+            codes.JSON_KEY_SLOT,
             "merge field used as a JSON object key: keys must be strings, so quote it, "
             'e.g. `{"@{...}": 1}`',
             source,
@@ -480,7 +426,7 @@ def _check_value_slot(
         )
     if not (prev in ("", ":", "[") or (prev == "," and top == "[")):
         raise _compile_error(
-            "json-glued",
+            codes.JSON_GLUED,
             f"expected a JSON value around the merge field: outside a string it must be a whole "
             f"value after `:`, `[` or `,`, but it follows {_describe(prev)}; to join it with "
             'text, put both in one string, e.g. `"id-@{...}"`',
@@ -490,7 +436,7 @@ def _check_value_slot(
         )
     if after not in ("", ",", "}", "]"):
         raise _compile_error(
-            "json-glued",
+            codes.JSON_GLUED,
             f"expected `,`, `}}`, `]` or the end after the merge field, found {_describe(after)}: "
             "outside a string a merge field must be a whole value; to join it with text, put "
             'both in one string, e.g. `"@{...}-id"`',
@@ -533,13 +479,13 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
     except json.JSONDecodeError as exc:
         where, until = original(exc.pos)
         raise _compile_error(
-            "json-invalid", f"invalid JSON: {exc.msg}", source, where, until
+            codes.JSON_INVALID, f"invalid JSON: {exc.msg}", source, where, until
         ) from None
     except _ConstantFound as exc:
         found = next(m for m in _CONSTANT.finditer(doc) if m.group(1))
         where, until = original(found.start())
         raise _compile_error(
-            "json-invalid",
+            codes.JSON_INVALID,
             f"invalid JSON: `{exc.args[0]}` is not JSON; use null, a number or a string",
             source,
             where,
@@ -549,7 +495,10 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
         # Only reachable when the caller's own stack is already deep; the nesting limit above
         # keeps ordinary calls away from it.
         raise _compile_error(
-            "json-too-deep", "JSON nested too deeply to check: flatten the document", source, 0
+            codes.JSON_TOO_DEEP,
+            "JSON nested too deeply to check: flatten the document",
+            source,
+            0,
         ) from None
 
 

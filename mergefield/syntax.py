@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import _core, _fast_py
+from . import _core, _fast_py, codes
 from .errors import LineIndex, TemplateSyntaxError
 
 __all__ = ["Token", "scan", "syntax_error", "tokenize"]
@@ -95,7 +95,9 @@ def syntax_error(
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"
-    return TemplateSyntaxError(message, source, at, fail, code="syntax-error", lines=lines)
+    return TemplateSyntaxError(
+        message, source, at, fail, code=codes.SYNTAX_ERROR, lines=lines
+    )
 
 
 def scan(

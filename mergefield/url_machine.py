@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 
+from mergefield import codes
 from mergefield.encoding import UNSAFE_LITERAL_SCHEMES, url_scheme
 from mergefield.errors import TemplateCompileError
 
@@ -188,7 +189,7 @@ def scheme_slot_error(
 ) -> TemplateCompileError:
     """The ``url-scheme-slot`` error for the token at ``start:end`` (every URL position)."""
     message = _SCHEME_CONTINUED if continued else _SCHEME_SLOT
-    return TemplateCompileError(message, source, start, end, code="url-scheme-slot")
+    return TemplateCompileError(message, source, start, end, code=codes.URL_SCHEME_SLOT)
 
 
 def check_literal_scheme(source: str, text: str, offset: int) -> None:
@@ -205,7 +206,7 @@ def check_literal_scheme(source: str, text: str, offset: int) -> None:
         source,
         at,
         colon + 1 if colon >= 0 else at + 1,
-        code="url-unsafe-scheme",
+        code=codes.URL_UNSAFE_SCHEME,
     )
 
 
@@ -239,5 +240,5 @@ def check_entity_slot(
         source,
         start,
         end,
-        code="entity-slot",
+        code=codes.ENTITY_SLOT,
     )
