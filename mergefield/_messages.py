@@ -142,8 +142,11 @@ def pointer_join(pointer: str, *tokens: str | int) -> str:
 # --- names ------------------------------------------------------------------------------------
 
 
+_NOT_COMPARED = re.compile(r"[\s_\-]+")
+
+
 def _loose(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "", text).casefold()
+    return _NOT_COMPARED.sub("", text).casefold()
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
