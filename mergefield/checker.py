@@ -2,66 +2,32 @@
 
 Compiling never rejects a name (SPEC section 2), so this is where a misspelt field, a resource
 the context cannot read, or a malformed token is reported, all at once and sorted by offset.
-Name diagnostics point at the resource or field name itself, not at the token's ``@``.  Codes:
-
-``syntax-error`` (error)
-    A malformed token, e.g. ``@{Lead:Phone`` (no ``}``).  Fix: complete the token as the message
-    says; in lax mode it would be sent verbatim.
-``unknown-resource`` (error)
-    ``@{Leed:FirstName,}``: "unknown resource "Leed"; did you mean Lead:FirstName?".  Fix: use
-    a resource of the catalog, or add yours with `Catalog.from_json`.
-``case-mismatch`` (error)
-    ``@{lead:firstname,}``: "unknown resource "lead"; did you mean Lead:FirstName? (names are
-    case-sensitive)"; the same for a field, e.g. ``@{Lead:mx_city,}`` beside the declared
-    ``mx_City``.  Fix: write the suggested spelling.
-``resource-not-allowed`` (error)
-    ``@{Lead:Phone,}`` in the ``menu`` context: "resource "Lead" is not allowed in the menu
-    context; allowed: Account, User".  Fix: use an allowed resource, or grant the resource to
-    the context in your catalog when LeadSquared really provides it there.
-``unknown-field`` (error)
-    ``@{Lead:FristName,}``: "unknown field "FristName" of Lead; did you mean Lead:FirstName?".
-    Fix: use a field of the catalog, an ``mx_`` Lead custom field, or declare the field.
-``missing-comma`` (warning)
-    ``@{User:EmailAddress}``: it works, but LeadSquared documents ``@{User:EmailAddress,}``, and
-    strict rendering fails when the value of a token without a comma is missing.  Fix: add the
-    comma, with a default after it if you have one.
-``url-scheme-slot``, ``url-unsafe-scheme``, ``json-*``, ``html-*`` (error)
-    The template cannot hold its merge fields safely in its ``kind``, or writes an unsafe URL
-    scheme itself: the compile error `mergefield.compile` would raise, with the same code (see
-    `mergefield.escaping.ERROR_CODES`), so `check()` and compiling apply one rule.
+Name diagnostics point at the resource or field name itself, not at the token's ``@``.  The
+codes (``syntax-error``, ``unknown-resource``, ``case-mismatch``, ``resource-not-allowed``,
+``unknown-field``, ``missing-comma``, and the compile codes of a template its ``kind`` cannot
+hold, so that `check()` and compiling apply one rule) are documented with an example and a fix
+in `mergefield.codes`, which also gives each its severity.
 """
 
 from __future__ import annotations
 
 from mergefield._options import KINDS, Kind, check_choice
 from mergefield.catalog import DEFAULT_CATALOG, Catalog
-from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield.codes import (
+    CASE_MISMATCH,
+    MISSING_COMMA,
+    RESOURCE_NOT_ALLOWED,
+    SYNTAX_ERROR,
+    UNKNOWN_FIELD,
+    UNKNOWN_RESOURCE,
+    diagnostic,
+)
+from mergefield.diagnostics import Diagnostic
 from mergefield.errors import LineIndex, TemplateCompileError
 from mergefield.escaping import classify
 from mergefield.syntax import Token, scan
 
-__all__ = [
-    "CASE_MISMATCH",
-    "MISSING_COMMA",
-    "RESOURCE_NOT_ALLOWED",
-    "SYNTAX_ERROR",
-    "UNKNOWN_FIELD",
-    "UNKNOWN_RESOURCE",
-    "check",
-]
-
-SYNTAX_ERROR = "syntax-error"
-"""Code of a malformed token."""
-UNKNOWN_RESOURCE = "unknown-resource"
-"""Code of a resource the catalog does not know."""
-CASE_MISMATCH = "case-mismatch"
-"""Code of a resource or field name that differs from a known one only in case."""
-RESOURCE_NOT_ALLOWED = "resource-not-allowed"
-"""Code of a known resource that the context does not allow."""
-UNKNOWN_FIELD = "unknown-field"
-"""Code of a field its resource does not have."""
-MISSING_COMMA = "missing-comma"
-"""Code of a token written without the comma of LeadSquared's documented form."""
+__all__ = ["check"]
 
 _BLANKS = " \t"
 
@@ -160,7 +126,7 @@ def check(
     lines = LineIndex(source)
     tokens, errors = scan(source, lines=lines)
     found = [
-        Diagnostic(SYNTAX_ERROR, ERROR, err.message, err.line, err.column, err.offset, err.end)
+        diagnostic(SYNTAX_ERROR, err.message, err.line, err.column, err.offset, err.end)
         for err in errors
     ]
     # Bulk templates repeat the same few names; suggestions (difflib) are worth computing once.
@@ -177,7 +143,7 @@ def check(
                 at = spans[part]
                 length = len(resource) if part == _RESOURCE else len(field)
                 line, column = lines.place(at)
-                found.append(Diagnostic(code, ERROR, message, line, column, at, at + length))
+                found.append(diagnostic(code, message, line, column, at, at + length))
         if token.default is None:
             at = token.end - 1
             line, column = lines.place(at)
@@ -186,7 +152,7 @@ def check(
                 f"@{{{resource}:{field},}}, and strict rendering fails when a value without a "
                 "fallback is missing"
             )
-            found.append(Diagnostic(MISSING_COMMA, WARNING, message, line, column, at, at + 1))
+            found.append(diagnostic(MISSING_COMMA, message, line, column, at, at + 1))
     found.extend(_kind_problems(source, tokens, kind, catalog))
     found.sort(key=lambda d: d.offset)
     return found
@@ -198,8 +164,8 @@ def _kind_problems(
     """The position problem `mergefield.compile` would raise for ``kind``, as a diagnostic.
 
     Its code is the compile error's own (``url-scheme-slot``, ``json-invalid``, ...; see
-    `mergefield.escaping.ERROR_CODES`).  Only the first is found: the JSON and URL scanners stop
-    where the text stops making sense.
+    `mergefield.codes`).  Only the first is found: the JSON and URL scanners stop where the text
+    stops making sense.
     """
     try:
         classify(
@@ -209,6 +175,7 @@ def _kind_problems(
             url_fields=catalog.url_flags(tokens),
         )
     except TemplateCompileError as err:
-        code = err.code or "compile-error"
-        return [Diagnostic(code, ERROR, err.message, err.line, err.column, err.offset, err.end)]
+        code = err.code
+        assert code is not None  # every compile error carries its registered code
+        return [diagnostic(code, err.message, err.line, err.column, err.offset, err.end)]
     return []

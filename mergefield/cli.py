@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mergefield import IMPLEMENTATION, __version__
+from mergefield._messages import LineIndex, caret_block, did_you_mean
 from mergefield._options import KINDS, Kind
 from mergefield.catalog import CONTEXTS, Catalog
 from mergefield.checker import check
@@ -37,25 +38,14 @@ from mergefield.cli_common import (
     read_text_file,
 )
 from mergefield.cli_render import render
+from mergefield.codes import CODES
 from mergefield.diagnostics import ERROR, WARNING, Diagnostic
-from mergefield.errors import LineIndex, TemplateError
-from mergefield.leads import ENCODINGS, FORMATS, did_you_mean
+from mergefield.leads import ENCODINGS, FORMATS
 
 __all__ = ["main"]
 
 
 # --- shared helpers ---------------------------------------------------------------------------
-
-
-def _caret(lines: LineIndex, line: int, column: int, width: int) -> str:
-    """Line ``line`` of ``lines.source`` with a caret under ``width`` characters from ``column``.
-
-    One `LineIndex` per file: finding each line from the start is quadratic in the problems.
-    """
-    offset = lines.offset(line, column)
-    # TemplateError already knows how to window long lines and keep tabs aligned.
-    text = lines.source
-    return TemplateError("", text, offset, offset + max(width, 1), lines=lines).caret_block()
 
 
 def _write_stdout_utf8() -> None:
@@ -102,27 +92,10 @@ def _is_connector(path: str, kind: str | None) -> bool:
     return kind is None and path.lower().endswith(".json")
 
 
-def _known_codes() -> list[str]:
-    """Every diagnostic code `check` can print: the template checker's and the compile codes,
-    and the connector rules' (their documented table) when the connector extra is installed."""
-    import re
-
-    from mergefield import checker
-    from mergefield.escaping import ERROR_CODES
-
-    codes = [getattr(checker, name) for name in checker.__all__ if name.isupper()]
-    codes = [c for c in codes if isinstance(c, str)] + [*ERROR_CODES, "compile-error"]
-    try:
-        from mergefield.connector import rules
-    except ImportError:
-        return codes
-    return codes + re.findall(r"^``([a-z0-9-]+)``\s+(?:error|warning)\b", rules.__doc__ or "", re.M)
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     ignored = set(args.ignore)
-    known = _known_codes()
+    known = list(CODES)
     for code in sorted(ignored - set(known)):
         hint = did_you_mean(code, known)
         fail(
@@ -170,7 +143,9 @@ def _print_check_text(results: Iterable[_Found], verbose: bool) -> None:
         for d in found.diagnostics:
             print(f"{found.file}:{d.line}:{d.column}: {d.code} {d.message}")
             if lines is not None:
-                print(_caret(lines, d.line, d.column, d.end - d.offset))
+                # One LineIndex per file: finding each line from the start is quadratic.
+                offset = lines.offset(d.line, d.column)
+                print(caret_block(lines.source, offset, offset + max(d.end - d.offset, 1), lines))
                 where = f" at {d.path}" if d.path is not None else ""
                 print(f"  {d.severity}{where}")
 

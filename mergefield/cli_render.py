@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from mergefield._messages import did_you_mean, line_and_column
 from mergefield._options import Kind, Mode
 from mergefield.catalog import Catalog
 from mergefield.checker import check
@@ -43,7 +44,6 @@ from mergefield.leads import (
     LeadRow,
     LeadsError,
     TextSource,
-    did_you_mean,
     open_leads,
 )
 from mergefield.template import FieldRef, Template, compile
@@ -158,8 +158,8 @@ def _connector_source(args: argparse.Namespace) -> _Source:
 
 
 def _position(text: str, offset: int) -> str:
-    line = text.count("\n", 0, offset) + 1
-    return f"{line}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
+    line, column = line_and_column(text, offset)
+    return f"{line}:{column}"
 
 
 # --- one run ----------------------------------------------------------------------------------

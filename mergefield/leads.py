@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, NamedTuple, Protocol
+
+from mergefield._messages import did_you_mean, json_type_name
 
 __all__ = [
     "ENCODINGS",
@@ -538,20 +539,6 @@ class _CsvReader(LeadReader):
             yield LeadRow(number, start, dict(zip(header, values, strict=True)))
 
 
-def did_you_mean(name: str, choices: Sequence[str]) -> str | None:
-    """The choice ``name`` most likely meant: equal but for case, blanks, ``_`` and ``-``, else
-    the closest by `difflib`; ``None`` when nothing is close."""
-
-    def norm(text: str) -> str:
-        return re.sub(r"[\s_\-]+", "", text).casefold()
-
-    for choice in choices:
-        if norm(choice) == norm(name):
-            return choice
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 # --- JSON ---------------------------------------------------------------------------------------
 
 
@@ -581,23 +568,10 @@ def _jsonl_rows(stream: _Text) -> Iterator[LeadRow]:
             yield LeadRow(number, line_number, None, message)
             continue
         if not isinstance(value, dict):
-            yield LeadRow(
-                number, line_number, None, f"a lead must be a JSON object, not {_json_type(value)}"
-            )
+            what = json_type_name(value)
+            yield LeadRow(number, line_number, None, f"a lead must be a JSON object, not {what}")
             continue
         yield LeadRow(number, line_number, value)
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "a number"
 
 
 class _Buffer:
@@ -811,5 +785,5 @@ def _json_array_rows(stream: _Text) -> Iterator[LeadRow]:
             yield LeadRow(number, line, value)
         else:
             yield LeadRow(
-                number, line, None, f"a lead must be a JSON object, not {_json_type(value)}"
+                number, line, None, f"a lead must be a JSON object, not {json_type_name(value)}"
             )

@@ -25,6 +25,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from mergefield import codes
 from mergefield._fast_py import scan as _scan
 from mergefield._options import KINDS, Kind
 from mergefield.catalog import CONTEXTS, DEFAULT_CATALOG, Catalog, FieldSpec, ValueType
@@ -740,27 +741,27 @@ def _valid_connector() -> st.SearchStrategy[dict[str, Any]]:
 def _break(doc: dict[str, Any], how: str, broken_template: str) -> dict[str, Any]:
     doc = json.loads(json.dumps(doc))
     basic = doc["basic"]
-    if how == "missing-key":
+    if how == codes.MISSING_KEY:
         del basic["status"]
-    elif how == "unknown-key":
+    elif how == codes.UNKNOWN_KEY:
         basic["nmae"] = basic["name"]
-    elif how == "wrong-type":
+    elif how == codes.WRONG_TYPE:
         basic["version"] = 1.0
-    elif how == "name-too-long":
+    elif how == codes.NAME_TOO_LONG:
         basic["name"] = "N" * 21
-    elif how == "description-too-long":
+    elif how == codes.DESCRIPTION_TOO_LONG:
         basic["description"] = "d" * 201
-    elif how == "bad-version":
+    elif how == codes.BAD_VERSION:
         basic["version"] = "1.0"
-    elif how == "bad-status":
+    elif how == codes.BAD_STATUS:
         basic["status"] = "Shipped"
-    elif how == "empty-text":
+    elif how == codes.EMPTY_TEXT:
         basic["name"] = ""
-    elif how == "screen-too-small":
+    elif how == codes.SCREEN_TOO_SMALL:
         doc["configuration"] = {"iframe_url": "https://x.example/", "height": 499, "width": 950}
-    elif how == "method-not-allowed":
+    elif how == codes.METHOD_NOT_ALLOWED:
         doc.setdefault("events", {})["enable"] = {"url": "https://x.example/", "method": "PUT"}
-    elif how == "bad-link":
+    elif how == codes.BAD_LINK:
         doc["menu"] = [
             {
                 "title": "M",
@@ -777,17 +778,17 @@ def _break(doc: dict[str, Any], how: str, broken_template: str) -> dict[str, Any
 
 
 _BREAKS = (
-    "missing-key",
-    "unknown-key",
-    "wrong-type",
-    "name-too-long",
-    "description-too-long",
-    "bad-version",
-    "bad-status",
-    "empty-text",
-    "screen-too-small",
-    "method-not-allowed",
-    "bad-link",
+    codes.MISSING_KEY,
+    codes.UNKNOWN_KEY,
+    codes.WRONG_TYPE,
+    codes.NAME_TOO_LONG,
+    codes.DESCRIPTION_TOO_LONG,
+    codes.BAD_VERSION,
+    codes.BAD_STATUS,
+    codes.EMPTY_TEXT,
+    codes.SCREEN_TOO_SMALL,
+    codes.METHOD_NOT_ALLOWED,
+    codes.BAD_LINK,
     "template",
 )
 _BROKEN_TEXT = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import _core
+from . import _core, codes
 from ._contract import ErrorTuple, Expect, TokenTuple
 from .errors import LineIndex, TemplateSyntaxError
 
@@ -96,7 +96,9 @@ def syntax_error(
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"
-    return TemplateSyntaxError(message, source, at, fail, code="syntax-error", lines=lines)
+    return TemplateSyntaxError(
+        message, source, at, fail, code=codes.SYNTAX_ERROR, lines=lines
+    )
 
 
 def scan(

@@ -1,7 +1,7 @@
 """Compiled templates: `compile()` once, then render one string per lead, fast and safely.
 
 Compiling tokenizes the source (strict or lax), binds each token to its catalog field (type,
-record key, field-level default) and to the encoder its position calls for (`positions`), and
+record key, field-level default) and to the encoder its position calls for (`escaping`), and
 keeps the literal text between tokens.  Rendering is policy here and loops in the core: a
 batch first resolves the tokens of the fixed records (User, Account, ...) once and folds them
 into the literal text, then the core substitutes the lead's values row by row, calling back
@@ -20,10 +20,10 @@ from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
 from ._contract import Step, column_values, not_a_column, rows_iterator
+from ._messages import did_you_mean
 from ._options import KINDS, MODES, Kind, Mode, check_choice
 from ._pre_encoded import PreEncoded
 from .catalog import DEFAULT_CATALOG, Catalog
-from .catalog._catalog import _closest
 from .encoding import ENCODERS, UnencodableValue
 from .errors import RenderError
 from .escaping import classify
@@ -321,7 +321,7 @@ class Template:
                 known.update(ref.resource for ref in self.fields)
             if name in known:
                 continue
-            close = _closest(name, sorted(known))
+            close = did_you_mean(name, sorted(known))
             hint = (
                 f"did you mean {close}=?"
                 if close

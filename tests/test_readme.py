@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import mergefield
+from mergefield.codes import CODES, code_table_markdown, update_readme
 from mergefield.encoding import encoder_table_markdown
-from mergefield.escaping import ERROR_CODES
 
 from .conftest import REPO
 
@@ -36,9 +36,14 @@ def test_encoder_table_is_the_code_s_own() -> None:
     assert encoder_table_markdown().strip() in README
 
 
-def test_every_compile_error_code_is_documented() -> None:
-    for code, text in ERROR_CODES.items():
-        assert f"| `{code}` | {text} |" in README
+def test_code_tables_are_the_registry_s_own() -> None:
+    # Regenerate with: python tests/tools/make_code_tables.py
+    assert update_readme(README) == README
+    for group in ("check", "compile", "connector"):
+        table = code_table_markdown(group)
+        assert f"<!-- codes: {group} -->\n\n{table}\n<!-- end of codes -->" in README
+    for code in CODES:
+        assert README.count(f"| `{code}` | ") == 1, code
 
 
 def test_every_public_name_is_documented() -> None:

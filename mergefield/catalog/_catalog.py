@@ -8,7 +8,6 @@ says so (``Catalog.allow`` in code, ``"contexts"`` in JSON) and always when no c
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from mergefield._messages import did_you_mean
 from mergefield.catalog import automation, configuration, events, grid, lead_tab, menu
 from mergefield.catalog._json import parse_document, to_document
 from mergefield.catalog._types import CatalogError, Context, FieldSpec, ValueType
@@ -271,7 +271,7 @@ class Catalog:
             pool &= self.allowed_resources(context)
         target: str | None = resource
         if resource not in pool:
-            target = _closest(resource, sorted(pool))
+            target = did_you_mean(resource, sorted(pool))
         if target is None:
             return None
         if field is None:
@@ -294,19 +294,7 @@ class Catalog:
         # A free mx_ field is itself, unless it was a case slip of a declared one (above).
         if self.lookup(resource, field) is not None:
             return field
-        return _closest(field, names)
-
-
-def _closest(name: str, candidates: Iterable[str]) -> str | None:
-    pool = list(candidates)
-    folded = name.casefold()
-    for candidate in pool:
-        if candidate.casefold() == folded:
-            return candidate
-    # Compare case-folded so that "firstnme" still finds "FirstName".
-    by_folded = {c.casefold(): c for c in pool}
-    matches = difflib.get_close_matches(folded, list(by_folded), n=1)
-    return by_folded[matches[0]] if matches else None
+        return did_you_mean(field, names)
 
 
 def _load_seed() -> Catalog:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mergefield._messages import json_type_name, pointer_join
 from mergefield.catalog._types import CatalogError, FieldSpec, ValueType
 
 __all__ = ["FORMAT_VERSION", "parse_document", "to_document"]
@@ -40,14 +41,6 @@ _FIELD_KEYS = frozenset(
 )
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(*parts: str | int) -> str:
-    return "".join("/" + _escape(str(part)) for part in parts)
-
-
 class _Reader:
     """Walks one document, turning every fault into a `CatalogError` with its pointer."""
 
@@ -56,11 +49,11 @@ class _Reader:
         self.contexts = tuple(contexts)
 
     def fail(self, message: str, *parts: str | int) -> CatalogError:
-        return CatalogError(message, source=self.source, pointer=_pointer(*parts))
+        return CatalogError(message, source=self.source, pointer=pointer_join("", *parts))
 
     def mapping(self, value: object, *parts: str | int) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise self.fail(f"expected an object, got {_kind(value)}", *parts)
+            raise self.fail(f"expected an object, got {json_type_name(value)}", *parts)
         return value
 
     def keys(self, value: Mapping[str, Any], allowed: frozenset[str], *parts: str | int) -> None:
@@ -74,12 +67,12 @@ class _Reader:
 
     def string(self, value: object, *parts: str | int) -> str:
         if not isinstance(value, str):
-            raise self.fail(f"expected a string, got {_kind(value)}", *parts)
+            raise self.fail(f"expected a string, got {json_type_name(value)}", *parts)
         return value
 
     def strings(self, value: object, *parts: str | int) -> tuple[str, ...]:
         if not isinstance(value, list):
-            raise self.fail(f"expected an array of strings, got {_kind(value)}", *parts)
+            raise self.fail(f"expected an array of strings, got {json_type_name(value)}", *parts)
         return tuple(self.string(item, *parts, i) for i, item in enumerate(value))
 
     def field_name(self, value: object, *parts: str | int) -> str:
@@ -122,7 +115,8 @@ class _Reader:
                 grants.setdefault(context, set()).add(resource)
             fields = entry.get("fields", [])
             if not isinstance(fields, list):
-                raise self.fail(f"expected an array, got {_kind(fields)}", *where, "fields")
+                got = json_type_name(fields)
+                raise self.fail(f"expected an array, got {got}", *where, "fields")
             seen: set[str] = set()
             for i, item in enumerate(fields):
                 spec = self.field(resource, item, *where, "fields", i)
@@ -161,7 +155,7 @@ class _Reader:
             origin = self.string(origin, *parts, "origin")
         url = entry.get("url", False)
         if not isinstance(url, bool):
-            raise self.fail(f"expected true or false, got {_kind(url)}", *parts, "url")
+            raise self.fail(f"expected true or false, got {json_type_name(url)}", *parts, "url")
         return FieldSpec(
             resource=resource,
             name=name,
@@ -178,20 +172,6 @@ class _Reader:
             origin=origin,
             url=url,
         )
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, Mapping) else type(value).__name__
 
 
 def parse_document(

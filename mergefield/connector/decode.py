@@ -7,14 +7,12 @@ placed after the last character that decoded.
 
 from __future__ import annotations
 
-from mergefield.diagnostics import ERROR, Diagnostic
+from mergefield.codes import NOT_UTF8, diagnostic
+from mergefield.diagnostics import Diagnostic
 
 from .sourcemap import SourceMap
 
-__all__ = ["NOT_UTF8", "decode"]
-
-NOT_UTF8 = "not-utf8"
-"""Code of a file whose bytes are not UTF-8."""
+__all__ = ["decode"]
 
 
 def decode(data: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -26,7 +24,7 @@ def decode(data: bytes) -> tuple[str | None, list[Diagnostic]]:
         smap = SourceMap(prefix)
         line, column = smap.line_column(len(prefix))
         msg = f"the file is not UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}"
-        diag = Diagnostic(NOT_UTF8, ERROR, msg, line, column, len(prefix), len(prefix) + 1, "")
+        diag = diagnostic(NOT_UTF8, msg, line, column, len(prefix), len(prefix) + 1, "")
         return None, [diag]
     # Editors on Windows write a BOM; it is not part of the JSON text.
     return text.removeprefix("\ufeff"), []

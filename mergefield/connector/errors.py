@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mergefield._options import Severity
+from mergefield.codes import diagnostic
 from mergefield.diagnostics import Diagnostic
 from mergefield.errors import MergefieldError
 
@@ -24,7 +24,6 @@ __all__ = ["ConnectorError", "located"]
 
 def located(
     code: str,
-    severity: Severity,
     message: str,
     smap: SourceMap,
     pointer: str,
@@ -33,7 +32,8 @@ def located(
     offset: int | None = None,
     end: int | None = None,
 ) -> Diagnostic:
-    """A diagnostic about ``pointer``, placed at its value (or key) in the file.
+    """A diagnostic of ``code`` (its severity is the registry's) about ``pointer``, placed at
+    its value (or key) in the file.
 
     An explicit ``offset``/``end`` (file offsets) overrides the span of the value, e.g. to point
     at one character inside a template string.  A pointer that does not exist in the file (a
@@ -44,7 +44,7 @@ def located(
         start = offset
         stop = end if end is not None else offset + 1
     line, column = smap.line_column(start)
-    return Diagnostic(code, severity, message, line, column, start, stop, path=pointer)
+    return diagnostic(code, message, line, column, start, stop, path=pointer)
 
 
 class ConnectorError(MergefieldError, ValueError):

@@ -22,22 +22,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from mergefield.codes import IMAGE_NOT_FOUND, IMAGE_PATH, IMAGE_UNREADABLE
+
 __all__ = [
-    "IMAGE_NOT_FOUND",
-    "IMAGE_PATH",
-    "IMAGE_UNREADABLE",
     "READ_LIMIT",
     "ImageInfo",
     "ImageProblem",
     "load_image",
 ]
-
-IMAGE_NOT_FOUND = "image-not-found"
-"""Code of an image path that names no file."""
-IMAGE_PATH = "image-path"
-"""Code of an image reference that is not a data URI nor a path inside the connector's folder."""
-IMAGE_UNREADABLE = "image-unreadable"
-"""Code of bytes that are not an image Pillow can read (or a bad data URI, or not a file)."""
 
 #: Bytes read at most from one image file; far above the 20 KB limit, so the size is still exact
 #: for every file a human would call an icon, and a hostile multi-gigabyte file costs nothing.

@@ -21,9 +21,18 @@ from typing import Any
 
 import jsonschema
 
-from mergefield.diagnostics import ERROR, Diagnostic
+from mergefield._messages import did_you_mean, json_type_article
+from mergefield.codes import (
+    JSON_SYNTAX,
+    MISSING_KEY,
+    NUMBER_TOO_LARGE,
+    UNKNOWN_KEY,
+    WRONG_TYPE,
+    diagnostic,
+)
+from mergefield.diagnostics import Diagnostic
 
-from .decode import NOT_UTF8, decode
+from .decode import decode
 from .errors import ConnectorError, located
 from .model import (
     AutomationAction,
@@ -42,28 +51,11 @@ from .sourcemap import JsonNumberError, JsonSyntaxError, SourceMap, parse, point
 from .vocabulary import EVENT_NAMES
 
 __all__ = [
-    "JSON_SYNTAX",
-    "MISSING_KEY",
-    "NOT_UTF8",
-    "NUMBER_TOO_LARGE",
-    "UNKNOWN_KEY",
-    "WRONG_TYPE",
     "load",
     "loads",
     "read_diagnostics",
     "schema",
 ]
-
-JSON_SYNTAX = "json-syntax"
-"""Code of a file that is not JSON (one diagnostic, where the parser stopped)."""
-NUMBER_TOO_LARGE = "number-too-large"
-"""Code of a number Python cannot hold (over 4,300 digits, beyond a float); placed at it."""
-WRONG_TYPE = "wrong-type"
-"""Code of a value of the wrong JSON type (a number where a string belongs, ...)."""
-MISSING_KEY = "missing-key"
-"""Code of a required key that is absent; placed at the object that lacks it."""
-UNKNOWN_KEY = "unknown-key"
-"""Code of a key the format does not have (often a typo); placed at the key."""
 
 # Keywords whose failure means the model cannot be built; the others are judged by the rules.
 _SHAPE_KEYWORDS = frozenset({"type", "required", "additionalProperties"})
@@ -96,7 +88,7 @@ def _shape_diagnostics(document: Any, smap: SourceMap) -> Iterator[Diagnostic]:
             expected = keyword_value
             if (WRONG_TYPE, pointer) not in seen:
                 seen.add((WRONG_TYPE, pointer))
-                yield located(WRONG_TYPE, ERROR, f"expected {_article(expected)}", smap, pointer)
+                yield located(WRONG_TYPE, f"expected {json_type_article(expected)}", smap, pointer)
         elif error.validator == "required":
             for key in keyword_value:
                 child = pointer_join(pointer, key)
@@ -104,30 +96,16 @@ def _shape_diagnostics(document: Any, smap: SourceMap) -> Iterator[Diagnostic]:
                     seen.add((MISSING_KEY, child))
                     where = pointer or "the document"
                     msg = f"missing required key {key!r} in {where}"
-                    yield located(MISSING_KEY, ERROR, msg, smap, child)
+                    yield located(MISSING_KEY, msg, smap, child)
         else:
             known = subschema.get("properties", {})
             for key in instance:
                 child = pointer_join(pointer, key)
                 if key not in known and (UNKNOWN_KEY, child) not in seen:
                     seen.add((UNKNOWN_KEY, child))
-                    hint = _closest(key, known)
+                    hint = did_you_mean(key, known)
                     msg = f"unknown key {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                    yield located(UNKNOWN_KEY, ERROR, msg, smap, child, at_key=True)
-
-
-def _article(json_type: object) -> str:
-    names = {"object": "an object", "array": "an array", "integer": "an integer"}
-    if isinstance(json_type, str):
-        return names.get(json_type, f"a {json_type}")
-    return " or ".join(_article(t) for t in json_type) if isinstance(json_type, list) else "?"
-
-
-def _closest(key: str, known: Mapping[str, Any]) -> str | None:
-    import difflib
-
-    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+                    yield located(UNKNOWN_KEY, msg, smap, child, at_key=True)
 
 
 def read_diagnostics(
@@ -145,14 +123,12 @@ def read_diagnostics(
         line, column = smap.line_column(exc.offset)
         msg = f"number too large: {exc.message}"
         at = (line, column, exc.offset, exc.end, exc.pointer)
-        return None, [Diagnostic(NUMBER_TOO_LARGE, ERROR, msg, *at)]
+        return None, [diagnostic(NUMBER_TOO_LARGE, msg, *at)]
     except JsonSyntaxError as exc:
         smap = SourceMap(text)
         line, column = smap.line_column(exc.offset)
         msg = f"invalid JSON: {exc.message}"
-        return None, [
-            Diagnostic(JSON_SYNTAX, ERROR, msg, line, column, exc.offset, exc.offset + 1, "")
-        ]
+        return None, [diagnostic(JSON_SYNTAX, msg, line, column, exc.offset, exc.offset + 1, "")]
     problems = sorted(_shape_diagnostics(document, smap), key=lambda d: (d.offset, d.code))
     if any(d.code != UNKNOWN_KEY for d in problems):
         return None, problems

@@ -8,48 +8,9 @@ and a test holds the two to the same verdict; the rules add what a schema cannot
 bytes and dimensions, templates in their context and kind, duplicate keys and labels) and give
 every problem its own code.  ``check_text`` and ``check_file`` (`mergefield.connector.check`)
 are the never-raising front doors for text and paths; the rules read the model only for its
-types, so ``Connector.check()`` can call them without an import cycle.
-Codes (severity):
-
-=========================  ========  =========================================================
-``not-utf8``               error     the file's bytes are not UTF-8
-``json-syntax``            error     the file is not JSON; one diagnostic where parsing stopped
-``number-too-large``       error     a number over 4,300 digits or beyond a float's range
-``wrong-type``             error     a value of the wrong JSON type
-``missing-key``            error     a required key is absent (placed at its object)
-``unknown-key``            error     a key the format does not have (placed at the key)
-``duplicate-key``          error     a key repeated in one object (JSON keeps only the last)
-``empty-text``             error     a required text is the empty string
-``name-too-long``          error     connector name over 20 characters
-``description-too-long``   error     description over 200 characters
-``unknown-category``       warning   a category outside `CATEGORIES`
-``bad-version``            error     version not ``v<major>.<minor>`` (``v1.0``, ``v2.1``)
-``bad-status``             error     status not one of `STATUSES`
-``bad-choice``             error     UI area, action type or show-on value not allowed
-``empty-list``             error     no roles, or no app to show an item in
-``duplicate-item``         error     a role or app listed twice
-``bad-link``               error     a help, support or video link that is not http(s)
-``image-too-large``        error     logo or image over 20 KB (20,480 bytes)
-``too-many-images``        error     more than 5 description images
-``image-dimensions``       warning   logo not 110x110 or image not 655x376 pixels
-``image-not-found``        error     an image path that names no file
-``image-path``             error     an absolute path, a URL, or a path leaving the folder
-``image-unreadable``       error     bytes Pillow cannot read, a bad data URI, not a file
-``screen-too-small``       error     configuration screen under 500 (height) x 950 (width)
-``bad-size``               error     a popup dimension under 1 pixel
-``method-not-allowed``     error     not GET or POST; not POST for an automation action
-``content-type``           error     a content type other than ``application/json``
-``body-ignored``           warning   a body on a GET request (never sent)
-``action-field-missing``   error     a field the action type requires is absent
-``action-field-unused``    warning   a field the action type does not use
-``duplicate-label``        warning   two grid actions of one area, or two items, share a name
-=========================  ========  =========================================================
-
-Template diagnostics keep the codes of `mergefield.checker` (``syntax-error``,
-``unknown-resource``, ``case-mismatch``, ``resource-not-allowed``, ``unknown-field``,
-``missing-comma``, and the compile codes of a template its kind cannot hold, such as
-``json-invalid`` for a body that is not JSON around its tokens or ``url-scheme-slot``) and
-their severities.
+types, so ``Connector.check()`` can call them without an import cycle.  Every code, with its
+severity, an example and the fix, is in `mergefield.codes` (the ``connector`` group); template
+diagnostics keep the codes and severities of `mergefield.checker`.
 """
 
 from __future__ import annotations
@@ -59,9 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mergefield._options import Kind, Severity
+from mergefield import codes
+from mergefield._options import Kind
 from mergefield.checker import check as check_template
-from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield.diagnostics import Diagnostic
 
 from .canonical import dumps
 from .errors import located
@@ -175,7 +137,6 @@ class _Checker:
     def add(
         self,
         code: str,
-        severity: Severity,
         message: str,
         pointer: str,
         *,
@@ -183,9 +144,7 @@ class _Checker:
         offset: int | None = None,
         end: int | None = None,
     ) -> None:
-        diag = located(
-            code, severity, message, self.smap, pointer, at_key=at_key, offset=offset, end=end
-        )
+        diag = located(code, message, self.smap, pointer, at_key=at_key, offset=offset, end=end)
         self.found.append(diag)
 
     # --- generic value rules ---------------------------------------------------------------------
@@ -196,11 +155,10 @@ class _Checker:
         if value is None:
             return
         if value == "":
-            self.add("empty-text", ERROR, f"{what} is empty", pointer)
+            self.add(codes.EMPTY_TEXT, f"{what} is empty", pointer)
         elif limit is not None and len(value) > limit:
             self.add(
                 code,
-                ERROR,
                 f"{what} has {len(value)} characters; at most {limit} are allowed",
                 pointer,
             )
@@ -215,34 +173,32 @@ class _Checker:
         need: bool = True,
     ) -> None:
         if need and not values:
-            self.add("empty-list", ERROR, f"{what}: choose at least one", pointer)
+            self.add(codes.EMPTY_LIST, f"{what}: choose at least one", pointer)
         seen: set[str] = set()
         for i, value in enumerate(values):
             item = pointer_join(pointer, i)
             if allowed and value not in allowed:
                 self.add(
-                    "bad-choice",
-                    ERROR,
+                    codes.BAD_CHOICE,
                     f"{what}: {value!r} is not one of {', '.join(allowed)}",
                     item,
                 )
             elif value == "":
-                self.add("empty-text", ERROR, f"{what}: an entry is empty", item)
+                self.add(codes.EMPTY_TEXT, f"{what}: an entry is empty", item)
             if value in seen:
-                self.add("duplicate-item", ERROR, f"{what}: {value!r} is listed twice", item)
+                self.add(codes.DUPLICATE_ITEM, f"{what}: {value!r} is listed twice", item)
             seen.add(value)
 
     def choice(self, pointer: str, value: str, allowed: Sequence[str], what: str) -> None:
         if value not in allowed:
             self.add(
-                "bad-choice", ERROR, f"{what} {value!r} is not one of {', '.join(allowed)}", pointer
+                codes.BAD_CHOICE, f"{what} {value!r} is not one of {', '.join(allowed)}", pointer
             )
 
     def link(self, pointer: str, value: str | None, what: str) -> None:
         if value is not None and not LINK_PATTERN.match(value):
             self.add(
-                "bad-link",
-                ERROR,
+                codes.BAD_LINK,
                 f"{what} must be an absolute http or https URL without blanks",
                 pointer,
             )
@@ -259,22 +215,19 @@ class _Checker:
         allowed = ("POST",) if post_only else ("GET", "POST")
         if method is not None and method not in allowed:
             self.add(
-                "method-not-allowed",
-                ERROR,
+                codes.METHOD_NOT_ALLOWED,
                 f"method {method!r} is not allowed; use {' or '.join(allowed)}",
                 f"{base}/method",
             )
         if content_type is not None and content_type != _JSON:
             self.add(
-                "content-type",
-                ERROR,
+                codes.CONTENT_TYPE,
                 f"content type {content_type!r}: only {_JSON} is supported",
                 f"{base}/content_type",
             )
         if method == "GET" and body is not None and not post_only:
             self.add(
-                "body-ignored",
-                WARNING,
+                codes.BODY_IGNORED,
                 "a GET request sends no body; use POST or remove the body",
                 f"{base}/body",
             )
@@ -284,8 +237,7 @@ class _Checker:
     def source_level(self) -> None:
         for pointer, start, end in self.smap.duplicates:
             self.add(
-                "duplicate-key",
-                ERROR,
+                codes.DUPLICATE_KEY,
                 "this key repeats an earlier key of the object; only the last is kept",
                 pointer,
                 offset=start,
@@ -294,33 +246,30 @@ class _Checker:
 
     def basic(self) -> None:
         b = self.c.basic
-        self.text("/basic/name", b.name, "connector name", MAX_NAME, "name-too-long")
+        self.text("/basic/name", b.name, "connector name", MAX_NAME, codes.NAME_TOO_LONG)
         self.text(
             "/basic/description",
             b.description,
             "description",
             MAX_DESCRIPTION,
-            "description-too-long",
+            codes.DESCRIPTION_TOO_LONG,
         )
         self.text("/basic/category", b.category, "category")
         if b.category and b.category not in CATEGORIES:
             self.add(
-                "unknown-category",
-                WARNING,
+                codes.UNKNOWN_CATEGORY,
                 f"category {b.category!r} is not a marketplace category ({', '.join(CATEGORIES)})",
                 "/basic/category",
             )
         if not VERSION_PATTERN.match(b.version):
             self.add(
-                "bad-version",
-                ERROR,
+                codes.BAD_VERSION,
                 f"version {b.version!r} must look like v1.0, v1.1, v2.0",
                 "/basic/version",
             )
         if b.status not in STATUSES:
             self.add(
-                "bad-status",
-                ERROR,
+                codes.BAD_STATUS,
                 f"status {b.status!r} is not one of {', '.join(STATUSES)}",
                 "/basic/status",
             )
@@ -340,8 +289,7 @@ class _Checker:
             self.image("/marketplace/logo", m.logo, "logo", LOGO_SIZE)
         if len(m.images) > MAX_IMAGES:
             self.add(
-                "too-many-images",
-                ERROR,
+                codes.TOO_MANY_IMAGES,
                 f"{len(m.images)} description images; at most {MAX_IMAGES} are allowed",
                 f"/marketplace/images/{MAX_IMAGES}",
             )
@@ -350,24 +298,22 @@ class _Checker:
 
     def image(self, pointer: str, ref: str, what: str, preferred: tuple[int, int]) -> None:
         if ref == "":
-            self.add("empty-text", ERROR, f"{what}: the image reference is empty", pointer)
+            self.add(codes.EMPTY_TEXT, f"{what}: the image reference is empty", pointer)
             return
         try:
             info = load_image(ref, self.base_dir)
         except ImageProblem as problem:
-            self.add(problem.code, ERROR, f"{what}: {problem.message}", pointer)
+            self.add(problem.code, f"{what}: {problem.message}", pointer)
             return
         if info.size > IMAGE_MAX_BYTES:
             self.add(
-                "image-too-large",
-                ERROR,
+                codes.IMAGE_TOO_LARGE,
                 f"{what} is {info.size:,} bytes; at most 20 KB ({IMAGE_MAX_BYTES:,}) is allowed",
                 pointer,
             )
         if (info.width, info.height) != preferred:
             self.add(
-                "image-dimensions",
-                WARNING,
+                codes.IMAGE_DIMENSIONS,
                 f"{what} is {info.width}x{info.height} px; "
                 f"{preferred[0]}x{preferred[1]} px is preferred",
                 pointer,
@@ -379,15 +325,13 @@ class _Checker:
             return
         if c.height < CONFIG_MIN_HEIGHT:
             self.add(
-                "screen-too-small",
-                ERROR,
+                codes.SCREEN_TOO_SMALL,
                 f"configuration screen height {c.height} px; at least {CONFIG_MIN_HEIGHT} px",
                 "/configuration/height",
             )
         if c.width < CONFIG_MIN_WIDTH:
             self.add(
-                "screen-too-small",
-                ERROR,
+                codes.SCREEN_TOO_SMALL,
                 f"configuration screen width {c.width} px; at least {CONFIG_MIN_WIDTH} px",
                 "/configuration/width",
             )
@@ -415,16 +359,14 @@ class _Checker:
             for name in action_type.required:
                 if getattr(a, name) is None:
                     self.add(
-                        "action-field-missing",
-                        ERROR,
+                        codes.ACTION_FIELD_MISSING,
                         f"the {kind} action type needs {name!r}",
                         pointer_join(base, name),
                     )
             for name in action_fields():
                 if name not in action_type.fields and getattr(a, name) is not None:
                     self.add(
-                        "action-field-unused",
-                        WARNING,
+                        codes.ACTION_FIELD_UNUSED,
                         f"the {kind} action type does not use {name!r}",
                         pointer_join(base, name),
                         at_key=True,
@@ -440,8 +382,7 @@ class _Checker:
             key = (action.area, action.label)
             if key in labels:
                 self.add(
-                    "duplicate-label",
-                    WARNING,
+                    codes.DUPLICATE_LABEL,
                     f"{action.area} action {action.label!r} repeats action {labels[key]}",
                     f"/grid_actions/{i}/label",
                 )
@@ -469,8 +410,7 @@ class _Checker:
             for name, value in (("popup_height", a.popup_height), ("popup_width", a.popup_width)):
                 if value < 1:
                     self.add(
-                        "bad-size",
-                        ERROR,
+                        codes.BAD_SIZE,
                         f"{name.replace('_', ' ')} {value} px; at least 1 px",
                         f"{base}/{name}",
                     )
@@ -489,27 +429,27 @@ class _Checker:
     def unique(self, seen: dict[str, int], name: str, i: int, pointer: str, what: str) -> None:
         if name in seen:
             self.add(
-                "duplicate-label", WARNING, f"{what} {name!r} repeats {what} {seen[name]}", pointer
+                codes.DUPLICATE_LABEL, f"{what} {name!r} repeats {what} {seen[name]}", pointer
             )
         seen.setdefault(name, i)
 
     def templates(self) -> None:
         for pointer, text, context, kind in templates(self.c):
             if text == "":
-                self.add("empty-text", ERROR, f"the {kind} template is empty", pointer)
+                self.add(codes.EMPTY_TEXT, f"the {kind} template is empty", pointer)
                 continue
             offsets = self.smap.string_offsets(pointer)
             found = [
-                (d.code, d.severity, d.message, d.offset, d.end)
+                (d.code, d.message, d.offset, d.end)
                 for d in check_template(text, context=context, kind=kind, catalog=self.catalog)
             ]
-            for code, severity, message, at, stop in found:
+            for code, message, at, stop in found:
                 if offsets is None:  # cannot happen for a map of this connector's own text
-                    self.add(code, severity, message, pointer)
+                    self.add(code, message, pointer)
                     continue
                 start = offsets[min(at, len(offsets) - 1)]
                 end = offsets[min(max(stop, at + 1), len(offsets) - 1)]
-                self.add(code, severity, message, pointer, offset=start, end=end)
+                self.add(code, message, pointer, offset=start, end=end)
 
     def run(self) -> list[Diagnostic]:
         self.source_level()

@@ -21,11 +21,12 @@ import json
 import math
 import re
 import sys
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from json.scanner import NUMBER_RE
 from typing import Any
+
+from mergefield._messages import LineIndex, escape_pointer, pointer_join
 
 __all__ = [
     "JsonNumberError",
@@ -98,16 +99,6 @@ class Span:
     key_end: int | None = None
 
 
-def escape_pointer(token: str) -> str:
-    """Escape one reference token for a JSON pointer (RFC 6901: ``~`` → ``~0``, ``/`` → ``~1``)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer_join(pointer: str, *tokens: str | int) -> str:
-    """Append reference tokens (object keys or array indexes) to a JSON pointer."""
-    return pointer + "".join("/" + escape_pointer(str(t)) for t in tokens)
-
-
 def _parent(pointer: str) -> str:
     return pointer[: pointer.rfind("/")] if pointer else ""
 
@@ -120,15 +111,14 @@ class SourceMap:
     spans: dict[str, Span] = field(default_factory=dict)
     #: ``(pointer, key_start, key_end)`` of every key that repeats an earlier key of its object.
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    lines: LineIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        self.lines = LineIndex(self.text)
 
     def line_column(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of ``offset`` in the text."""
-        index = bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        return self.lines.place(offset)
 
     def nearest(self, pointer: str) -> tuple[str, Span]:
         """The span of ``pointer``, or of its closest ancestor that exists (for a missing key)."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+from mergefield import codes
 from mergefield._options import KINDS, Kind, check_choice
-from mergefield.escaping.html import HTML_ERROR_CODES, classify_html
+from mergefield.escaping.html import classify_html
 from mergefield.escaping.json import classify_json
 from mergefield.escaping.url import classify_url
 
@@ -24,67 +25,12 @@ __all__ = ["ERROR_CODES", "classify"]
 
 ERROR_CODES: Mapping[str, str] = MappingProxyType(
     {
-        "url-scheme-slot": (
-            "A merge field stands where the URL scheme is still being written, as in "
-            "`http@{Account:Suffix,}://x/` or `go@{Lead:Id,}`: the value could turn the URL "
-            "into `javascript:` or make a relative path look like a scheme. Fix: write the "
-            "scheme and `://` literally and put the field after them, e.g. "
-            "`https://@{Account:Host,}/`, or start the URL with `/` or `./` when it is relative. "
-            "The same holds when literal text after a field that starts the URL goes on with a "
-            "`:` before any `/`, `?` or `#`, as in `@{Lead:Website,}:alert(1)` or "
-            "`@{Account:ShortCode,}://@{Lead:Company,}/`: the value would end up as the scheme. "
-            "Fix: write the scheme literally, or put `/`, `?` or `#` before the `:`."
-        ),
-        "url-unsafe-scheme": (
-            "The template's own text starts a URL with `javascript:`, `vbscript:` or `data:` "
-            "(in any letter case, with blanks, tabs or line breaks browsers ignore, or spelled "
-            "with character references such as `&#106;avascript:`), as in "
-            "`javascript:send('@{Lead:Mobile,}')`, in a `url` template, a JSON URL string or an "
-            "HTML URL attribute: such a URL runs script or inlines a document. Fix: link to an "
-            "`http`, `https` or `mailto` URL, or a relative one."
-        ),
-        "entity-slot": (
-            "A merge field stands inside a numeric character reference, as in "
-            "`&#@{Lead:Code,};` in an `html` template, or before the first `:`, `/`, `?` or "
-            "`#` of a URL of kind `url` or `json`: the value would choose the character once "
-            "the text is read as HTML (`&#106;` is `j`, so `&#@{...};avascript:` could become "
-            "`javascript:`). Fix: remove the `&#` before the field, or write the whole "
-            "reference literally."
-        ),
-        "json-glued": (
-            "Outside a JSON string a merge field must be a whole value: it must follow `:`, "
-            "`[`, `,` in an array or the start of the document, and be followed by `,`, `}`, "
-            "`]` or the end. `@{Lead:Score,}5`, `tru@{Lead:Flag,}` and "
-            '`"id-"@{Lead:Id,}` glue it to other text. Fix: put the field and the text in '
-            'one string, e.g. `"id-@{Lead:Id,}"`, or give the field its own value position.'
-        ),
-        "json-bare-url": (
-            "A merge field stands as a bare JSON value where the document expects a URL, as in "
-            '`{"url": @{Lead:Website,}}` or `{"links": [@{Lead:Website,}]}` (a key named as in '
-            "`URL_KEY_WORDS`): it would be inserted as a JSON string without the scheme filter. "
-            'Fix: quote it, e.g. `{"url": "@{Lead:Website,}"}`, so it is a whole-URL slot.'
-        ),
-        "json-key-slot": (
-            "A merge field stands where a JSON object expects a key, as in "
-            "`{@{Lead:Field,}: 1}`: JSON keys are strings. Fix: quote it, "
-            'e.g. `{"@{Lead:Field,}": 1}`.'
-        ),
-        "json-invalid": (
-            "The `json` template is not valid JSON once each merge field is replaced by a "
-            "neutral value (`x` inside a string, `0` at a value position), e.g. "
-            '`{"a": @{Lead:Score,} "b": 1}` lacks a comma, and `NaN`/`Infinity` are not '
-            "JSON. The error points at the first offending character. Fix: repair the JSON "
-            "around the field as the message says."
-        ),
-        "json-too-deep": (
-            "The `json` template nests arrays and objects more than 500 levels deep, which the "
-            "JSON checker cannot prove valid without exhausting the Python stack. Fix: flatten "
-            "the document."
-        ),
-        **HTML_ERROR_CODES,
+        name: codes.explanation(name)
+        for name, entry in codes.CODES.items()
+        if entry.group == "compile"
     }
 )
-"""Error code -> what it means, an example and its fix (Go ``html/template`` style)."""
+"""Compile error code -> what it means, an example and its fix, from `mergefield.codes`."""
 
 
 def classify(

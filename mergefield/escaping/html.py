@@ -17,11 +17,11 @@ import html
 import re
 from collections.abc import Sequence
 
+from mergefield import codes
 from mergefield.errors import TemplateCompileError
 from mergefield.escaping import url as um
 
 __all__ = [
-    "HTML_ERROR_CODES",
     "URL_ATTRIBUTES",
     "URL_VALUE_KINDS",
     "attribute_kind",
@@ -54,45 +54,6 @@ URL_ATTRIBUTES: frozenset[str] = frozenset(
     }
 )
 
-#: Compile error codes of kind `html` -> what it means, an example and its fix.
-HTML_ERROR_CODES: dict[str, str] = {
-    "html-name-slot": (
-        "A merge field stands in a tag or attribute name, or where one is expected, as in "
-        '`<@{Lead:Tag,}>`, `<a @{Lead:Attr,}>` or `<div data-@{Lead:Key,}="1">`: its value '
-        "could add tags or attributes (`onload=...`). Fix: write tag and attribute names "
-        "literally and put the field inside a quoted attribute value or between tags."
-    ),
-    "html-unquoted-attr": (
-        "An attribute value that holds a merge field is not quoted, as in "
-        "`<img src=@{Lead:PhotoUrl,}>`: a blank in the value would start another attribute. "
-        "Fix: quote the attribute, e.g. "
-        '`<img src="@{Lead:PhotoUrl,}">`.'
-    ),
-    "html-script-slot": (
-        "A merge field stands inside `<script>`, an `on*` event-handler attribute or `srcdoc`, "
-        "as in `<a onclick=\"go('@{Lead:Id,}')\">`: HTML escaping does not make a value safe as "
-        "code. Fix: put the value in a quoted `data-*` attribute "
-        '(`<a data-id="@{Lead:Id,}">`) and read it from the script.'
-    ),
-    "html-style-slot": (
-        "A merge field stands inside `<style>` or a `style` attribute, as in "
-        '`<p style="color: @{Lead:Color,}">`: CSS can load URLs and, in old browsers, run '
-        "script. Fix: write the styles literally and choose between them with a class, e.g. "
-        '`<p class="@{Lead:Tier,}">`.'
-    ),
-    "html-comment-slot": (
-        "A merge field stands inside an HTML comment, `<!...>` or `<?...>`, as in "
-        "`<!-- @{Lead:Id,} -->`: a value with `-->` would end the comment early. Fix: remove "
-        "the field from the comment, or move it out into the text."
-    ),
-    "html-unclosed": (
-        "The `html` template ends inside a tag, an attribute value, a comment or a `<script>`, "
-        '`<style>`, `<title>` or `<textarea>` element, as in `<a href="@{Lead:Website,}`: '
-        "whatever follows it in a page would be read in that state. Fix: close what the "
-        'message names (`"`, `>`, `-->` or the end tag).'
-    ),
-}
-
 # Where the machine is between two characters of the literal text.
 (
     _TEXT,
@@ -123,8 +84,8 @@ URL_VALUE_KINDS: frozenset[int] = frozenset({_URL, _SRCSET, _REFRESH})
 # `<noscript>` is left out on purpose: with scripting off, browsers parse it as markup, so the
 # machine must see the tags inside it.
 _RAW_KINDS = {
-    "script": "html-script-slot",
-    "style": "html-style-slot",
+    "script": codes.HTML_SCRIPT_SLOT,
+    "style": codes.HTML_STYLE_SLOT,
     "title": "",
     "textarea": "",
     "xmp": "",
@@ -427,7 +388,7 @@ class _Machine:
             return "html"
         if state == _RAW:
             if self.raw_code:
-                where = "<script>" if self.raw_code == "html-script-slot" else "<style>"
+                where = "<script>" if self.raw_code == codes.HTML_SCRIPT_SLOT else "<style>"
                 raise _error(
                     self.raw_code,
                     f"merge field inside {where}: HTML escaping cannot make a value safe as "
@@ -441,7 +402,7 @@ class _Machine:
             return self._value_token(start, end)
         if state in (_BEFORE_VALUE, _UNQUOTED):
             raise _error(
-                "html-unquoted-attr",
+                codes.HTML_UNQUOTED_ATTR,
                 f"merge field in the unquoted value of attribute `{self.attr}`: a blank in the "
                 f'value would start another attribute; quote the attribute, e.g. {self.attr}="..."',
                 source,
@@ -450,7 +411,7 @@ class _Machine:
             )
         if state in (_COMMENT, _BOGUS, _LT_SLASH_PENDING):
             raise _error(
-                "html-comment-slot",
+                codes.HTML_COMMENT_SLOT,
                 "merge field inside an HTML comment: a value with `-->` would end it; move the "
                 "field out of the comment",
                 source,
@@ -458,7 +419,7 @@ class _Machine:
                 end,
             )
         raise _error(
-            "html-name-slot",
+            codes.HTML_NAME_SLOT,
             "merge field in a tag or attribute name, or where one is expected: its value "
             "could add tags or attributes; write names literally and put the field in a "
             "quoted attribute value or between tags",
@@ -472,7 +433,7 @@ class _Machine:
         if kind == _PLAIN:
             return "html_attr"
         if kind in (_SCRIPT, _STYLE):
-            code = "html-script-slot" if kind == _SCRIPT else "html-style-slot"
+            code = codes.HTML_SCRIPT_SLOT if kind == _SCRIPT else codes.HTML_STYLE_SLOT
             what = "an event handler or srcdoc" if kind == _SCRIPT else "a style attribute"
             raise _error(
                 code,
@@ -494,7 +455,7 @@ class _Machine:
                     self.source,
                     start,
                     end,
-                    code="url-scheme-slot",
+                    code=codes.URL_SCHEME_SLOT,
                 )
             # The token starts a srcset candidate.
             state = um.START
@@ -517,7 +478,7 @@ class _Machine:
             _RAW: f"a <{self.tag}> element (close it with `</{self.tag}>`)",
         }.get(self.state, f"the tag <{self.tag}> (close it with `>`)")
         raise _error(
-            "html-unclosed",
+            codes.HTML_UNCLOSED,
             f"the html template ends inside {what}",
             self.source,
             self.opened,

@@ -16,6 +16,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
+from mergefield import codes
 from mergefield.errors import TemplateCompileError
 from mergefield.escaping import url as um
 
@@ -201,7 +202,7 @@ class _JsonScanner:
                     if len(self.stack) > _MAX_DEPTH:
                         # json.loads would hit RecursionError; refuse with a position instead.
                         raise _compile_error(
-                            "json-too-deep",
+                            codes.JSON_TOO_DEEP,
                             f"JSON nested more than {_MAX_DEPTH} levels deep: flatten the document",
                             source,
                             m.start(),
@@ -267,7 +268,7 @@ def classify_json(
             _check_value_slot(source, spans, index, scanner.stack, pos)
             if scanner.is_url_string(start):
                 raise _compile_error(
-                    "json-bare-url",
+                    codes.JSON_BARE_URL,
                     "merge field as a bare value under a URL key: it would be inserted as a "
                     'string without the URL filter; quote it, e.g. `"url": "@{...}"`',
                     source,
@@ -341,7 +342,7 @@ def _check_value_slot(
     top = stack[-1][:1] if stack else ""
     if prev == "{" or (prev == "," and top == "{") or after == ":":
         raise _compile_error(
-            "json-key-slot",
+            codes.JSON_KEY_SLOT,
             "merge field used as a JSON object key: keys must be strings, so quote it, "
             'e.g. `{"@{...}": 1}`',
             source,
@@ -350,7 +351,7 @@ def _check_value_slot(
         )
     if not (prev in ("", ":", "[") or (prev == "," and top == "[")):
         raise _compile_error(
-            "json-glued",
+            codes.JSON_GLUED,
             f"expected a JSON value around the merge field: outside a string it must be a whole "
             f"value after `:`, `[` or `,`, but it follows {_describe(prev)}; to join it with "
             'text, put both in one string, e.g. `"id-@{...}"`',
@@ -360,7 +361,7 @@ def _check_value_slot(
         )
     if after not in ("", ",", "}", "]"):
         raise _compile_error(
-            "json-glued",
+            codes.JSON_GLUED,
             f"expected `,`, `}}`, `]` or the end after the merge field, found {_describe(after)}: "
             "outside a string a merge field must be a whole value; to join it with text, put "
             'both in one string, e.g. `"@{...}-id"`',
@@ -403,13 +404,13 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
     except json.JSONDecodeError as exc:
         where, until = original(exc.pos)
         raise _compile_error(
-            "json-invalid", f"invalid JSON: {exc.msg}", source, where, until
+            codes.JSON_INVALID, f"invalid JSON: {exc.msg}", source, where, until
         ) from None
     except _ConstantFound as exc:
         found = next(m for m in _CONSTANT.finditer(doc) if m.group(1))
         where, until = original(found.start())
         raise _compile_error(
-            "json-invalid",
+            codes.JSON_INVALID,
             f"invalid JSON: `{exc.args[0]}` is not JSON; use null, a number or a string",
             source,
             where,
@@ -419,7 +420,10 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
         # Only reachable when the caller's own stack is already deep; the nesting limit above
         # keeps ordinary calls away from it.
         raise _compile_error(
-            "json-too-deep", "JSON nested too deeply to check: flatten the document", source, 0
+            codes.JSON_TOO_DEEP,
+            "JSON nested too deeply to check: flatten the document",
+            source,
+            0,
         ) from None
 
 

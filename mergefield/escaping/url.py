@@ -17,6 +17,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from mergefield import codes
 from mergefield.encoding import UNSAFE_LITERAL_SCHEMES, url_scheme
 from mergefield.errors import TemplateCompileError
 
@@ -193,7 +194,7 @@ def scheme_slot_error(
 ) -> TemplateCompileError:
     """The ``url-scheme-slot`` error for the token at ``start:end`` (every URL position)."""
     message = _SCHEME_CONTINUED if continued else _SCHEME_SLOT
-    return TemplateCompileError(message, source, start, end, code="url-scheme-slot")
+    return TemplateCompileError(message, source, start, end, code=codes.URL_SCHEME_SLOT)
 
 
 def check_literal_scheme(source: str, text: str, offset: int) -> None:
@@ -210,7 +211,7 @@ def check_literal_scheme(source: str, text: str, offset: int) -> None:
         source,
         at,
         colon + 1 if colon >= 0 else at + 1,
-        code="url-unsafe-scheme",
+        code=codes.URL_UNSAFE_SCHEME,
     )
 
 
@@ -244,7 +245,7 @@ def check_entity_slot(
         source,
         start,
         end,
-        code="entity-slot",
+        code=codes.ENTITY_SLOT,
     )
 
 
