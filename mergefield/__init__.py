@@ -23,7 +23,7 @@ from .errors import (
     TemplateError,
     TemplateSyntaxError,
 )
-from .template import FieldRef, Template, compile
+from .template import FieldRef, RenderReport, Slot, Template, compile
 from .values import PreEncoded
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ __all__ = [
     "MergefieldError",
     "PreEncoded",
     "RenderError",
+    "RenderReport",
+    "Slot",
     "Template",
     "TemplateCompileError",
     "TemplateError",
