@@ -17,7 +17,7 @@ import argparse
 import itertools
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -37,7 +37,14 @@ from mergefield.cli.common import (
 from mergefield.cli.output import Output, OutputError
 from mergefield.diagnostics import ERROR
 from mergefield.errors import MergefieldError, TemplateError
-from mergefield.leads import LeadReader, LeadsError, TextSource, did_you_mean, open_leads
+from mergefield.leads import (
+    LeadReader,
+    LeadRow,
+    LeadsError,
+    TextSource,
+    did_you_mean,
+    open_leads,
+)
 from mergefield.run import LINE_BREAK, RenderRun, RunCounts
 from mergefield.template import ROW_RESOURCE, Template, compile
 
@@ -381,22 +388,35 @@ def _render_leads(
         counts.stopped = "interrupted (SIGINT)"
         _print_summary(counts)
         return EXIT_INTERRUPTED
-    if (
-        args.id_field is not None
-        and reader.columns is None
-        and first is not None
-        and first.record is not None
-        and args.id_field not in first.record
-    ):
-        hint = did_you_mean(args.id_field, list(first.record))
-        fail(
-            f"--id-field {args.id_field!r} is not a key of the first lead of {name}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-        )
+    if args.id_field is not None and reader.columns is None:
+        _check_id_key(args.id_field, first, name)
     if run.compact:
         print(f"{PROG}: note: {source.name} spans several lines; each lead's JSON is written on "
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
+    leads = itertools.chain([first] if first is not None else [], rows)
+    status = _stream(run, leads, args.output, text)
+    _print_summary(counts)
+    if status == EXIT_OK and (counts.failed or counts.stopped):
+        status = EXIT_PROBLEMS
+    return status
+
+
+def _check_id_key(id_field: str, first: LeadRow | None, name: str) -> None:
+    """--id-field must be a key of the first JSON lead (a CSV header is checked before)."""
+    if first is None or first.record is None or id_field in first.record:
+        return
+    hint = did_you_mean(id_field, list(first.record))
+    fail(
+        f"--id-field {id_field!r} is not a key of the first lead of {name}"
+        + (f"; did you mean {hint!r}?" if hint else "")
+    )
+
+
+def _stream(run: RenderRun, leads: Iterable[LeadRow], output: str | None, text: TextSource) -> int:
+    """Render ``leads`` into ``output`` (stdout for None) with a progress bar on a terminal;
+    ``EXIT_OK``, or the status of what stopped the run (said in ``run.counts.stopped``)."""
+    counts = run.counts
     out: Output | None = None
     # Imported here: the library's other modules, and tests that import this one, need no tqdm.
     from tqdm import tqdm  # type: ignore[import-untyped]
@@ -405,11 +425,10 @@ def _render_leads(
     status = EXIT_OK
     try:
         try:
-            out = Output(args.output)
+            out = Output(output)
         except OutputError as exc:
             fail(str(exc))
-        run.run(itertools.chain([first] if first is not None else [], rows), out.write, _warn,
-                bar.update)  # fmt: skip
+        run.run(leads, out.write, _warn, bar.update)
         if text.failure is not None:
             counts.stopped = _decode_message(text, counts.read + 1)
             status = EXIT_USAGE
@@ -427,9 +446,6 @@ def _render_leads(
         note = out.abandon()
         if note is not None:
             counts.stopped += f"; {note}"
-    _print_summary(counts)
-    if status == EXIT_OK and (counts.failed or counts.stopped):
-        status = EXIT_PROBLEMS
     return status
 
 
