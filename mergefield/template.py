@@ -157,8 +157,10 @@ class Slot:
                 return str(value)
             if self.encoder == "json_value":
                 return json_literal(value, self.type, options=self.options, strict=self.strict)
-            text = self.text(value)
-            assert text is not None
+            # `text` inlined: this runs once per value the core hands back to Python.
+            if value.__class__ is str and self.type != "Date":
+                return self.encode(value, strict=self.strict)
+            text = format_value(value, self.type, options=self.options, strict=self.strict)
             return self.encode(text, strict=self.strict)
         except (InvalidValue, UnencodableValue) as exc:
             raise RenderError(
