@@ -65,13 +65,16 @@ def duckdb_sql(source: str) -> str:
     """The URL template as DuckDB SQL: ``url_encode`` per value, the template's defaults."""
     template = mergefield.compile(source, kind="url", context="grid")
     fixed = {"User": USER, "Account": ACCOUNT}
-    parts = [template._literals[0]]
+    text, slots = template.source, template.slots
+    ends = [s.start for s in slots[1:]] + [len(text)]
+    parts = [text[: slots[0].start] if slots else text]
     pieces = []
-    for ref, literal in zip(template.fields, template._literals[1:], strict=True):
+    for ref, end in zip(slots, ends, strict=True):
+        literal = text[ref.end : end]
         if ref.resource == "Lead":
             pieces.append(_sql_quote(parts.pop()) if parts[-1] else None)
-            key = {"Mobile": "Mobile", "FirstName": "FirstName"}.get(ref.field, ref.field)
-            default = _sql_quote(ref.default or "")
+            key = ref.key
+            default = _sql_quote(ref.token_default or "")
             pieces.append(
                 f"CASE WHEN {key} IS NULL OR {key} = '' THEN {default} ELSE url_encode({key}) END"
             )

@@ -32,7 +32,7 @@ from .errors import (
     TemplateError,
     TemplateSyntaxError,
 )
-from .template import FieldRef, Template, compile
+from .template import FieldRef, RenderReport, Slot, Template, compile
 
 if TYPE_CHECKING:
     from . import connector as connector
@@ -50,7 +50,9 @@ __all__ = [
     "Mode",
     "PreEncoded",
     "RenderError",
+    "RenderReport",
     "Severity",
+    "Slot",
     "Template",
     "TemplateCompileError",
     "TemplateError",

@@ -20,7 +20,7 @@ from . import arrow
 from ._contract import mark_row
 
 if TYPE_CHECKING:
-    from .template import Template, _Batch, _Slot
+    from .template import Slot, Template, _Batch
 
 # Tests turn it off to run the core's own stream reader while pyarrow is installed.
 USE_PYARROW = True
@@ -128,7 +128,7 @@ def _tasks(
 def _task(
     core: ModuleType,
     core_plan: Any,
-    slots: Sequence[_Slot],
+    slots: Sequence[Slot],
     batch: Any,
     pa_batch: Any,
     columns: Any,

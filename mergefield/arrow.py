@@ -26,7 +26,7 @@ from ._contract import mark_row
 from .errors import RenderError
 
 if TYPE_CHECKING:
-    from .template import Records, Template, _Batch, _Slot
+    from .template import Records, Slot, Template, _Batch
 
 __all__ = ["CHUNK", "INSTALL_HINT", "render_arrow", "write_arrow"]
 
@@ -74,7 +74,7 @@ def _sources(data: object) -> Iterator[object]:
         yield item
 
 
-def _needed(slots: Sequence[_Slot], names: Sequence[str]) -> list[str]:
+def _needed(slots: Sequence[Slot], names: Sequence[str]) -> list[str]:
     """The columns the row slots read, in order; a column a slot needs but ``names`` lacks is
     an error naming it (a derived field is satisfied by any of the fields it joins)."""
     present = set(names)
@@ -92,7 +92,7 @@ def _needed(slots: Sequence[_Slot], names: Sequence[str]) -> list[str]:
     return needed
 
 
-def _utf8_error(slot: _Slot | None, name: str, row: int, exc: UnicodeDecodeError) -> RenderError:
+def _utf8_error(slot: Slot | None, name: str, row: int, exc: UnicodeDecodeError) -> RenderError:
     where = f"{slot.ref.resource}:{slot.ref.field} (at offset {slot.ref.start}): " if slot else ""
     return RenderError(
         f"{where}column {name!r} row {row}: invalid UTF-8 in an Arrow string ({exc.reason} at "
@@ -103,7 +103,7 @@ def _utf8_error(slot: _Slot | None, name: str, row: int, exc: UnicodeDecodeError
     )
 
 
-def _reader(slots: Sequence[_Slot], strict: bool) -> Callable[[Any, str, int], list[Any]]:
+def _reader(slots: Sequence[Slot], strict: bool) -> Callable[[Any, str, int], list[Any]]:
     """``read(column, name, base)``: a pyarrow column as Python values, as ``to_pylist`` gives
     them; invalid UTF-8 raises naming the column and row (``base`` is the chunk's first row) in
     strict mode and decodes with U+FFFD in lax mode."""
@@ -187,8 +187,10 @@ def render_arrow(
     template: Template, data: object, *, threads: int | None, records: Mapping[str, Records]
 ) -> Any:
     """`Template.render_arrow`: one large_string array of the rendered rows."""
+    from .template import batch_for
+
     count = _threads(threads)
-    b = template._batch(records, "render_arrow")
+    b = batch_for(template, records, "render_arrow")
     try:
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
@@ -218,11 +220,11 @@ def write_arrow(
     records: Mapping[str, Records],
 ) -> int:
     """`Template.write_arrow`: UTF-8 lines into ``file``, a chunk at a time; the count."""
-    from .template import _write_all
+    from .template import _write_all, batch_for
 
     count = _threads(threads)
     separator = bytes(separator)
-    b = template._batch(records, "write_arrow")
+    b = batch_for(template, records, "write_arrow")
     write = _write_all(file)
     total = 0
     try:

@@ -86,6 +86,8 @@ def _code(
 
 # --- check(): syntax and names ----------------------------------------------------------------
 
+# The entries keep name, severity and group on one line, a table to read down.
+# fmt: off
 SYNTAX_ERROR = _code(
     "syntax-error", ERROR, "check",
     "A malformed token; in lax mode it would be sent verbatim.",
@@ -496,6 +498,7 @@ DUPLICATE_LABEL = _code(
     detail="Grid actions clash only within one area.",
     form="set",
 )
+# fmt: on
 
 CODES: Mapping[str, Code] = MappingProxyType(_CODES)
 """Every diagnostic code by name, in the order of the README's tables."""

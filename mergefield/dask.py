@@ -38,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
         'mergefield.dask needs Dask and pandas: pip install "mergefield[dask]"'
     ) from exc
 
+from .run import RenderRun
 from .template import ROW_RESOURCE, Records, Template
 
 __all__ = [
@@ -64,44 +65,34 @@ def lead_columns(template: Template) -> list[str]:
     template needs are read; derived fields (a FullName made of FirstName and LastName) bring the
     keys they are made of.
     """
-    keys: dict[str, None] = {}
-    for ref in template.fields:
-        if ref.resource != ROW_RESOURCE:
-            continue
-        spec = template.catalog.lookup(ref.resource, ref.field)
-        keys[spec.key if spec is not None else ref.field] = None
-        if spec is not None:
-            keys.update(dict.fromkeys(spec.derived_from))
-    return list(keys)
+    if not isinstance(template, Template):
+        raise TypeError(f"expected a compiled mergefield.Template, not {type(template).__name__}")
+    return list(RenderRun(template).lead_columns)
 
 
 @dataclass(frozen=True)
 class _Job:
     """What every partition task needs: pickled once into the graph, shared by all tasks."""
 
-    template: Template
-    records: Mapping[str, Records]
-    keys: tuple[str, ...]
+    run: RenderRun
     column: str
 
-    def columns(self, frame: pd.DataFrame) -> dict[str, list[Any]]:
-        # Plain lists, not Series: `render_columns` reads derived fields by position, and a
-        # partition's index labels do not start at 0.  A key the frame lacks is left out, which
-        # makes it missing on every row, as an absent key is in `render_many`.
+    def columns(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        # The template reads each Series by position (never by a partition's index labels).
+        # A key the frame lacks is left out, which makes it missing on every row, as an absent
+        # key is in `render_many`.
         present = set(frame.columns)
-        return {key: frame[key].tolist() for key in self.keys if key in present}
+        return {key: frame[key] for key in self.run.lead_columns if key in present}
 
     def render_frame(self, frame: pd.DataFrame) -> list[str]:
-        return self.template.render_columns(self.columns(frame), **self.records)
+        return self.run.render_columns(self.columns(frame))
 
     def write(
         self, part: pd.DataFrame | Sequence[Records], file: BinaryIO, separator: bytes
     ) -> int:
         if isinstance(part, pd.DataFrame):
-            return self.template.write_columns(
-                self.columns(part), file, separator=separator, **self.records
-            )
-        return self.template.write_many(part, file, separator=separator, **self.records)
+            return self.run.write(self.columns(part), file, separator)
+        return self.run.write(part, file, separator)
 
 
 def _untyped(value: object) -> Any:
@@ -116,7 +107,7 @@ def _job(template: Template, records: Mapping[str, Records], column: str) -> Del
     if ROW_RESOURCE in records:
         # The partitions are the leads; failing here beats failing in every task on the cluster.
         raise TypeError(f"the partitions hold the leads; do not pass {ROW_RESOURCE}=")
-    job = _Job(template, dict(records), tuple(lead_columns(template)), column)
+    job = _Job(RenderRun(template, records), column)
     # traverse=False keeps the job one opaque value: one graph key, shipped to each worker once.
     return _delayed(job, traverse=False)  # type: ignore[no-any-return]
 
@@ -178,7 +169,7 @@ def render_dataframe(
 
 
 def _render_bag_partition(leads: Sequence[Records], job: _Job) -> list[str]:
-    return job.template.render_many(leads, **job.records)
+    return job.run.render(leads)
 
 
 def render_bag(bag: db.Bag, template: Template, /, **records: Records) -> db.Bag:

@@ -96,9 +96,7 @@ def syntax_error(
         message = f"expected a field name after `{snippet}`, found {found}"
     else:
         message = f"expected `}}` to close `{snippet}`, found {found}"
-    return TemplateSyntaxError(
-        message, source, at, fail, code=codes.SYNTAX_ERROR, lines=lines
-    )
+    return TemplateSyntaxError(message, source, at, fail, code=codes.SYNTAX_ERROR, lines=lines)
 
 
 def scan(

@@ -5,13 +5,14 @@ record key, field-level default) and to the encoder its position calls for (`esc
 keeps the literal text between tokens.  Rendering is policy here and loops in the core: a
 batch first resolves the tokens of the fixed records (User, Account, ...) once and folds them
 into the literal text, then the core substitutes the lead's values row by row, calling back
-into `_Slot.resolve` for anything that needs Python (missing values, numbers, dates, non-str
+into `Slot.resolve` for anything that needs Python (missing values, numbers, dates, non-str
 objects, lone surrogates).  Templates pickle by source and options, and hold no mutable state,
 so threads and processes may share them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import itertools
 import sys
@@ -24,7 +25,7 @@ from ._messages import did_you_mean
 from ._options import KINDS, MODES, Kind, Mode, check_choice
 from ._pre_encoded import PreEncoded
 from .catalog import DEFAULT_CATALOG, Catalog
-from .encoding import ENCODERS, UnencodableValue
+from .encoding import ENCODERS, Encoder, UnencodableValue
 from .errors import RenderError
 from .escaping import classify
 from .syntax import Token, tokenize
@@ -39,7 +40,7 @@ from .values import (
 )
 
 # KINDS and MODES are re-exported for the CLI, which offers them as choices.
-__all__ = ["KINDS", "MODES", "FieldRef", "Template", "compile"]
+__all__ = ["KINDS", "MODES", "FieldRef", "RenderReport", "Slot", "Template", "compile"]
 
 # The resource whose records `render_many` iterates; every other resource is fixed per batch.
 ROW_RESOURCE = "Lead"
@@ -80,53 +81,45 @@ class FieldRef(NamedTuple):
 Records = Mapping[str, Any] | None
 
 
-class _Slot:
-    """What one token needs at render time: where to read, how to format, how to encode."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slot:
+    """One merge field of a compiled template as the renderer binds it: `Template.slots`.
 
-    __slots__ = (
-        "derived_from",
-        "encoder",
-        "fast_step",
-        "field_default",
-        "json_value",
-        "key",
-        "missing",
-        "options",
-        "ref",
-        "strict",
-        "token_default",
-        "type",
-    )
+    Where the value comes from: ``resource`` and ``field`` as the token names them, ``key`` the
+    record key read (the catalog's key, else the field name as written) and ``derived_from``
+    the keys a field like ``User:FullName`` is joined from when ``key`` is missing.  What a
+    missing value becomes: ``token_default`` (``None`` when the token has no comma), else
+    ``field_default`` (the catalog's), else empty (``null`` in a bare JSON slot); in strict
+    mode a token without comma refuses it.  How it is formatted and encoded: ``type`` (the
+    catalog's value type, ``"String"`` for an unknown field), ``encoder`` (the name of the
+    encoder its position calls for, as in `FieldRef`), ``start`` and ``end`` its place in the
+    source.  What the core runs without Python: ``step`` (its encoder step, -1 when Python
+    renders every value) and ``missing`` (the text of a missing value when it is the same on
+    every row, else ``None``).  Immutable, like the template.
+    """
 
-    def __init__(
-        self, ref: FieldRef, catalog: Catalog, strict: bool, options: ValueOptions
-    ) -> None:
-        spec = catalog.lookup(ref.resource, ref.field)
-        self.ref = ref
-        # Interned, so a lookup in a lead whose keys are interned too (code literals, most
-        # parsers' field names) matches by identity before comparing characters.
-        self.key = sys.intern(spec.key if spec is not None else ref.field)
-        self.type = str(spec.type.value) if spec is not None else "String"
-        self.field_default = spec.default if spec is not None else None
-        self.derived_from = spec.derived_from if spec is not None else ()
-        self.token_default = ref.default
-        self.encoder = ENCODERS[ref.encoder]
-        self.json_value = ref.encoder == "json_value"
-        self.strict = strict
-        self.options = options
-        # A non-empty str or an exact int of a String or Number field (a Number given as text is
-        # kept as given) can be encoded by the core without Python; everything else, and every
-        # Date, calls `resolve`.
-        step = Step.POLICY
-        if self.type != "Date":
-            if not self.json_value:
-                step = FAST_STEPS.get(self.encoder.steps, Step.POLICY)
-            else:
-                step = Step.JSON_NUMBER if self.type == "Number" else Step.JSON_QUOTED
-        # A plain int: the cores' argument check takes an exact int first.
-        self.fast_step = int(step)
-        # The core inserts this for a None or "" value without calling back into Python.
-        self.missing = self._missing_text()
+    resource: str
+    field: str
+    key: str
+    type: str
+    derived_from: tuple[str, ...]
+    token_default: str | None
+    field_default: str | None
+    encoder: str
+    start: int
+    end: int
+    step: int
+    missing: str | None
+    strict: bool = dataclasses.field(repr=False)
+    options: ValueOptions = dataclasses.field(repr=False, compare=False)
+    encode: Encoder = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def ref(self) -> FieldRef:
+        """This slot's token as a `FieldRef`."""
+        return FieldRef(
+            self.resource, self.field, self.token_default, self.start, self.end, self.encoder
+        )
 
     def read(self, record: Records) -> object:
         """The value of this slot in ``record`` (deriving FullName-like fields when absent)."""
@@ -137,27 +130,42 @@ class _Slot:
             return join_text((record.get(name) for name in self.derived_from), strict=self.strict)
         return value
 
+    def falls_back(self, record: Records) -> bool:
+        """Whether rendering ``record`` uses this slot's default (or empty): its value is
+        missing."""
+        return is_missing(self.read(record))
+
+    def text(self, value: object) -> str | None:
+        """The text this slot encodes for ``value`` before encoding, its default when the value
+        is missing; ``None`` for a `PreEncoded` value, which is inserted as it is."""
+        if is_missing(value):
+            return self.token_default or self.field_default or ""
+        if isinstance(value, PreEncoded):
+            return None
+        if value.__class__ is str and self.type != "Date":
+            return str(value)
+        return format_value(value, self.type, options=self.options, strict=self.strict)
+
     def resolve(self, value: object) -> str:
         """The encoded text for ``value``: defaults, typing and encoding by SPEC sections 3-4."""
-        ref = self.ref
         try:
             if is_missing(value):
                 return self._missing()
             if isinstance(value, PreEncoded):
                 return str(value)
-            if self.json_value:
+            if self.encoder == "json_value":
                 return json_literal(value, self.type, options=self.options, strict=self.strict)
+            # `text` inlined: this runs once per value the core hands back to Python.
             if value.__class__ is str and self.type != "Date":
-                text = value
-            else:
-                text = format_value(value, self.type, options=self.options, strict=self.strict)
-            return self.encoder(str(text), strict=self.strict)
+                return self.encode(value, strict=self.strict)
+            text = format_value(value, self.type, options=self.options, strict=self.strict)
+            return self.encode(text, strict=self.strict)
         except (InvalidValue, UnencodableValue) as exc:
             raise RenderError(
-                f"{ref.resource}:{ref.field} (at offset {ref.start}): {exc}",
-                resource=ref.resource,
-                field=ref.field,
-                start=ref.start,
+                f"{self.resource}:{self.field} (at offset {self.start}): {exc}",
+                resource=self.resource,
+                field=self.field,
+                start=self.start,
             ) from exc
 
     def _missing_text(self) -> str | None:
@@ -172,20 +180,67 @@ class _Slot:
 
     def _missing(self) -> str:
         fallback = self.token_default or self.field_default
+        json_value = self.encoder == "json_value"
         if fallback:
-            if self.json_value:
+            if json_value:
                 return json_literal(fallback, self.type, options=self.options, strict=self.strict)
-            return self.encoder(fallback, strict=self.strict)
+            return self.encode(fallback, strict=self.strict)
         if self.strict and self.token_default is None:
-            ref = self.ref
             raise RenderError(
-                f"{ref.resource}:{ref.field} (at offset {ref.start}) has no value and no default; "
-                f"write `@{{{ref.resource}:{ref.field},}}` to accept an empty value",
-                resource=ref.resource,
-                field=ref.field,
-                start=ref.start,
+                f"{self.resource}:{self.field} (at offset {self.start}) has no value and no "
+                f"default; write `@{{{self.resource}:{self.field},}}` to accept an empty value",
+                resource=self.resource,
+                field=self.field,
+                start=self.start,
             )
-        return "null" if self.json_value else ""
+        return "null" if json_value else ""
+
+
+def _slot(ref: FieldRef, catalog: Catalog, strict: bool, options: ValueOptions) -> Slot:
+    """Bind ``ref`` to its catalog field, its encoder and the core's step."""
+    spec = catalog.lookup(ref.resource, ref.field)
+    type_ = str(spec.type.value) if spec is not None else "String"
+    encode = ENCODERS[ref.encoder]
+    # A non-empty str or an exact int of a String or Number field (a Number given as text is
+    # kept as given) can be encoded by the core without Python; everything else, and every
+    # Date, calls `resolve`.
+    step = Step.POLICY
+    if type_ != "Date":
+        if ref.encoder != "json_value":
+            step = FAST_STEPS.get(encode.steps, Step.POLICY)
+        else:
+            step = Step.JSON_NUMBER if type_ == "Number" else Step.JSON_QUOTED
+    slot = Slot(
+        resource=ref.resource,
+        field=ref.field,
+        # Interned, so a lookup in a lead whose keys are interned too (code literals, most
+        # parsers' field names) matches by identity before comparing characters.
+        key=sys.intern(spec.key if spec is not None else ref.field),
+        type=type_,
+        derived_from=tuple(spec.derived_from) if spec is not None else (),
+        token_default=ref.default,
+        field_default=spec.default if spec is not None else None,
+        encoder=ref.encoder,
+        start=ref.start,
+        end=ref.end,
+        step=int(step),  # a plain int: the cores' argument check takes an exact int first
+        missing=None,
+        strict=strict,
+        options=options,
+        encode=encode,
+    )
+    # The core inserts this for a None or "" value without calling back into Python.
+    object.__setattr__(slot, "missing", slot._missing_text())
+    return slot
+
+
+class RenderReport(NamedTuple):
+    """What `Template.render_report` returns: ``texts``, one rendered string per lead as
+    `Template.render_many` gives them, and ``defaulted``, per lead whether some token fell back
+    to its default or to empty."""
+
+    texts: list[str]
+    defaulted: list[bool]
 
 
 class _Batch(NamedTuple):
@@ -193,28 +248,30 @@ class _Batch(NamedTuple):
     slot its record key, core step and missing-value text."""
 
     literals: list[str]
-    slots: list[_Slot]
+    slots: list[Slot]
     keys: list[str]
     steps: list[int]
     missing: list[str | None]
+    defaulted: bool  # some token of the fixed records fell back to its default
 
 
 class Template:
     """A compiled merge-field template; build it with `mergefield.compile`.
 
-    ``fields`` lists every token as a `FieldRef`.  `render` renders one set of records;
+    ``fields`` lists every token as a `FieldRef`, ``slots`` the same tokens as the renderer
+    binds them (`Slot`: record key, type, defaults, encoder).  `render` renders one set of records;
     `render_many` and `iter_render` render one string per lead with the other records fixed.
     """
 
     __slots__ = (
         "_literals",
-        "_slots",
         "catalog",
         "context",
         "fields",
         "kind",
         "mode",
         "options",
+        "slots",
         "source",
     )
 
@@ -225,8 +282,8 @@ class Template:
     catalog: Catalog
     options: ValueOptions
     fields: tuple[FieldRef, ...]
+    slots: tuple[Slot, ...]
     _literals: tuple[str, ...]
-    _slots: tuple[_Slot, ...]
 
     def __init__(
         self,
@@ -273,8 +330,8 @@ class Template:
             ("catalog", catalog),
             ("options", options),
             ("fields", fields),
+            ("slots", tuple(_slot(ref, catalog, strict, options) for ref in fields)),
             ("_literals", tuple(literals)),
-            ("_slots", tuple(_Slot(ref, catalog, strict, options) for ref in fields)),
         ):
             object.__setattr__(self, name, value)
 
@@ -338,20 +395,23 @@ class Template:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
         self._check_records(records, method)
         literals = [self._literals[0]]
-        row_slots: list[_Slot] = []
-        for slot, literal in zip(self._slots, self._literals[1:], strict=True):
-            if slot.ref.resource == ROW_RESOURCE:
+        row_slots: list[Slot] = []
+        defaulted = False
+        for slot, literal in zip(self.slots, self._literals[1:], strict=True):
+            if slot.resource == ROW_RESOURCE:
                 row_slots.append(slot)
                 literals.append(literal)
             else:
-                value = slot.read(records.get(slot.ref.resource))
+                value = slot.read(records.get(slot.resource))
+                defaulted = defaulted or is_missing(value)
                 literals[-1] += slot.resolve(value) + literal
         return _Batch(
             literals,
             row_slots,
             [s.key for s in row_slots],
-            [s.fast_step for s in row_slots],
+            [s.step for s in row_slots],
             [s.missing for s in row_slots],
+            defaulted,
         )
 
     def _render_rows(
@@ -360,15 +420,23 @@ class Template:
         records: Mapping[str, Records],
         method: str,
         first: int | None,
+        defaulted: list[bool] | None = None,
     ) -> list[str]:
         b = self._batch(records, method)
+        if defaulted is not None:
+            leads = list(rows_iterator(leads))
         try:
-            return _core.core.render_rows(
+            texts: list[str] = _core.core.render_rows(
                 b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
             )
         except Exception as exc:
             _locate(exc, first)
             raise
+        if defaulted is not None:
+            defaulted.extend(
+                b.defaulted or any(s.falls_back(lead) for s in b.slots) for lead in leads
+            )
+        return texts
 
     def render(self, **records: Records) -> str:
         """Render once: ``render(Lead={...}, User={...}, Account={...})``.
@@ -389,6 +457,18 @@ class Template:
         list; a failing lead's error carries its ``row``.
         """
         return self._render_rows(leads, records, "render_many", 0)
+
+    def render_report(self, leads: Iterable[Records], /, **records: Records) -> RenderReport:
+        """`render_many`, and per lead whether it used a default: a `RenderReport`.
+
+        ``defaulted[i]`` is true when some token of lead ``i``'s rendering fell back to its
+        default or to empty because its value (or a fixed record's) was missing, by the rule of
+        `Slot.falls_back`; the command line's "defaulted" count is their sum.  Errors are those
+        of `render_many`.
+        """
+        defaulted: list[bool] = []
+        texts = self._render_rows(leads, records, "render_report", 0, defaulted)
+        return RenderReport(texts, defaulted)
 
     def iter_render(self, leads: Iterable[Records], /, **records: Records) -> Iterator[str]:
         """Like `render_many`, but yields lazily; memory does not grow with the number of leads."""
@@ -521,6 +601,13 @@ class Template:
         )
 
 
+def batch_for(template: Template, records: Mapping[str, Records], method: str) -> _Batch:
+    """The plan of one bulk call of ``template`` (``method`` names it in errors): the fixed
+    ``records`` checked and folded into the literals, the row slots and what the core needs;
+    for the Arrow path (`mergefield.arrow`), which renders outside `Template`'s methods."""
+    return template._batch(records, method)
+
+
 def _locate(exc: Exception, first: int | None) -> None:
     """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
     the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
@@ -566,7 +653,7 @@ def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
     return write_all
 
 
-def _row_resolver(slots: Sequence[_Slot]) -> Callable[[int, object, Records], str]:
+def _row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]:
     def resolve(index: int, value: object, row: Records) -> str:
         slot = slots[index]
         if slot.derived_from:
@@ -611,7 +698,7 @@ def _columns_for(columns: Mapping[str, Any]) -> tuple[dict[str, tuple[Any, ...]]
 
 
 def _column_resolver(
-    slots: Sequence[_Slot], columns: Mapping[str, Sequence[Any]]
+    slots: Sequence[Slot], columns: Mapping[str, Sequence[Any]]
 ) -> Callable[[int, object, int], str]:
     """``columns`` are the converted tuples: a derived field reads them by position."""
 

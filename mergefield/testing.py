@@ -30,7 +30,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 from mergefield._options import Kind, Mode
-from mergefield._pre_encoded import PreEncoded
 from mergefield.encoding import (
     UNSAFE_LITERAL_SCHEMES,
     UNSAFE_URL_FAILSAFE,
@@ -39,8 +38,8 @@ from mergefield.encoding import (
 )
 from mergefield.errors import RenderError
 from mergefield.escaping import URL_VALUE_KINDS, attribute_kind, is_url_key
-from mergefield.template import FieldRef, Template, compile
-from mergefield.values import format_value, is_missing
+from mergefield.template import FieldRef, Slot, Template, compile
+from mergefield.values import is_missing
 
 __all__ = [
     "UNSAFE_LITERAL_SCHEMES",
@@ -115,17 +114,6 @@ def _lax(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
-def _plain_text(slot: Any, value: object) -> str | None:
-    """The text a slot encodes for ``value`` (defaults applied); None when it is trusted."""
-    if is_missing(value):
-        return str(slot.token_default or slot.field_default or "")
-    if isinstance(value, PreEncoded):
-        return None
-    if value.__class__ is str and slot.type != "Date":
-        return str(value)
-    return format_value(value, slot.type, options=slot.options, strict=slot.strict)
-
-
 def _url_problem(piece: str, text: str) -> str | None:
     """What is wrong with ``piece`` as the output of a whole-URL slot for ``text``."""
     if piece == UNSAFE_URL_FAILSAFE:
@@ -141,7 +129,7 @@ def _url_problem(piece: str, text: str) -> str | None:
     return None
 
 
-def _piece_problem(encoder: str, piece: str, text: str, slot: Any, value: object) -> str | None:
+def _piece_problem(encoder: str, piece: str, text: str, slot: Slot, value: object) -> str | None:
     """What is wrong with ``piece`` as ``encoder``'s output for ``text``; None when it is safe."""
     if encoder.startswith("json_") and encoder != "json_value":
         try:
@@ -265,10 +253,12 @@ def html_shape(text: str) -> tuple[list[tuple[str, ...]], list[str]]:
 
 def _neutral_rendering(template: Template) -> str:
     """``template`` rendered with ``x`` in every slot (how its literal text alone parses)."""
-    parts = [template._literals[0]]
-    for literal in template._literals[1:]:
-        parts.append("x")
-        parts.append(literal)
+    parts = []
+    previous = 0
+    for slot in template.slots:
+        parts += [template.source[previous : slot.start], "x"]
+        previous = slot.end
+    parts.append(template.source[previous:])
     return "".join(parts)
 
 
@@ -288,10 +278,13 @@ def _check(template: Template, records: Records) -> None:
         raise fail(f"lax rendering raised {exc}") from exc
     # The core renders plain strings itself; the Python policy rendering each slot alone is
     # the reference it must match.
-    literals = template._literals
-    expected = literals[0]
-    for slot, literal in zip(template._slots, literals[1:], strict=True):
-        value = slot.read(records.get(slot.ref.resource))
+    source = template.source
+    expected = ""
+    previous = 0
+    for slot in template.slots:
+        expected += source[previous : slot.start]
+        previous = slot.end
+        value = slot.read(records.get(slot.resource))
         piece = slot.resolve(value)
         if not output.startswith(expected + piece):
             raise fail(
@@ -301,12 +294,13 @@ def _check(template: Template, records: Records) -> None:
                 piece=piece,
                 output=output,
             )
-        text = _plain_text(slot, value)
+        text = slot.text(value)
         if text is not None:
-            problem = _piece_problem(slot.ref.encoder, piece, text, slot, value)
+            problem = _piece_problem(slot.encoder, piece, text, slot, value)
             if problem is not None:
                 raise fail(problem, field=slot.ref, value=value, piece=piece, output=output)
-        expected += piece + literal
+        expected += piece
+    expected += source[previous:]
     if output != expected:
         raise fail("the rendering differs from its literal text and slots", output=output)
     if template.kind == "json":

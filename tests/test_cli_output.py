@@ -203,7 +203,7 @@ def test_a_full_disk_on_output_file_keeps_the_old_file(
     def full_open(fd: int, mode: str, **options: Any) -> FullDisk:
         return FullDisk(open(fd, mode.replace("w", "wb")), write_through=True, **options)
 
-    from mergefield import cli_output  # here, so the file runs on old code
+    from mergefield.cli import output as cli_output
 
     monkeypatch.setattr(cli_output, "open", full_open, raising=False)
     leads = write(

@@ -44,6 +44,7 @@ from mergefield.dask import (  # noqa: E402
     render_series,
     write_partitions,
 )
+from mergefield.run import RenderRun  # noqa: E402
 
 N_LEADS = 200_000
 N_FILES = 5
@@ -222,7 +223,7 @@ TYPED_EXPECTED = [
 def test_typed_columns_render_as_the_spec_says_on_both_cores(core: str) -> None:
     t = mergefield.compile(TYPED)
     frame = typed_frame()
-    job = _Job(t, {}, tuple(lead_columns(t)), "x")
+    job = _Job(RenderRun(t), "x")
     assert t.render_many(frame.to_dict("records")) == TYPED_EXPECTED
     assert job.render_frame(frame) == TYPED_EXPECTED
     # A partition's index does not start at 0.
@@ -234,7 +235,7 @@ def test_json_number_slots_from_typed_columns(core: str) -> None:
         '{"s": @{Lead:Score Lead,}, "r": @{Lead:Revenue,}, "e": @{Lead:EngagementScore,0}}',
         kind="json",
     )
-    job = _Job(t, {}, tuple(lead_columns(t)), "x")
+    job = _Job(RenderRun(t), "x")
     got = job.render_frame(typed_frame())
     assert got == t.render_many(typed_frame().to_dict("records"))
     assert got[:2] == ['{"s": 5, "r": 5, "e": 7}', '{"s": -3, "r": null, "e": 0}']

@@ -73,4 +73,3 @@ __all__ = [
     "FieldSpec",
     "ValueType",
 ]
-

@@ -428,9 +428,7 @@ class _Checker:
 
     def unique(self, seen: dict[str, int], name: str, i: int, pointer: str, what: str) -> None:
         if name in seen:
-            self.add(
-                codes.DUPLICATE_LABEL, f"{what} {name!r} repeats {what} {seen[name]}", pointer
-            )
+            self.add(codes.DUPLICATE_LABEL, f"{what} {name!r} repeats {what} {seen[name]}", pointer)
         seen.setdefault(name, i)
 
     def templates(self) -> None:

@@ -72,4 +72,3 @@ def classify(
     if kind == "html":
         return classify_html(source, spans, flags)
     return (kind,) * len(spans)
-

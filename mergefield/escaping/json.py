@@ -88,6 +88,7 @@ def is_url_key(key: str) -> bool:
     """Whether a JSON object key names a URL (see `URL_KEY_WORDS`); the rule `testing` uses too."""
     return _URL_KEY.search(key) is not None
 
+
 def _compile_error(
     code: str, message: str, source: str, offset: int, end: int | None = None
 ) -> TemplateCompileError:
@@ -425,5 +426,3 @@ def _validate(source: str, spans: Sequence[tuple[int, int]], placeholders: list[
             source,
             0,
         ) from None
-
-

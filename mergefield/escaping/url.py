@@ -266,9 +266,7 @@ def classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ..
     whole = (0, 0)
     for start, end in spans:
         if source.find("&", max(pos, start - 12), start) >= 0:
-            check_entity_slot(
-                source[max(pos, start - 12) : start], source, start, end, url_from=0
-            )
+            check_entity_slot(source[max(pos, start - 12) : start], source, start, end, url_from=0)
         state = step(state, source, pos, start)
         name = part.get(state)
         if name is None:
@@ -285,4 +283,3 @@ def classify_url(source: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ..
     if step(state, source, pos, len(source)) == SCHEME_CONTINUED:
         raise scheme_slot_error(source, *whole, continued=True)
     return tuple(names)
-

@@ -1,4 +1,7 @@
-"""The ``mergefield`` command line: ``check`` templates and connectors, list ``fields``, ``render``.
+"""The ``mergefield`` command line's entry point: the argument parser and `main`.
+
+Each command lives in its own module (`check`, `fields`, `render`); this one parses the
+arguments, dispatches and turns a `UsageError`, Ctrl-C or a closed pipe into the exit status.
 
 ``check`` prints one ``FILE:LINE:COL: CODE message`` line per problem (``--verbose`` adds the
 source line with a caret, ``--format json`` a document for machines) and exits 0 when clean, 1
@@ -15,228 +18,25 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
 from mergefield import IMPLEMENTATION, __version__
-from mergefield._messages import LineIndex, caret_block, did_you_mean
-from mergefield._options import KINDS, Kind
-from mergefield.catalog import CONTEXTS, Catalog
-from mergefield.checker import check
-from mergefield.cli_common import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_PROBLEMS,
-    EXIT_USAGE,
-    PROG,
-    UsageError,
-    fail,
-    load_catalog,
-    read_text_file,
-)
-from mergefield.cli_render import render
-from mergefield.codes import CODES
-from mergefield.diagnostics import ERROR, WARNING, Diagnostic
+from mergefield._options import KINDS
+from mergefield.catalog import CONTEXTS
+from mergefield.cli.check import run_check
+from mergefield.cli.common import EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE, PROG, UsageError
+from mergefield.cli.fields import run_fields
+from mergefield.cli.render import render
 from mergefield.leads import ENCODINGS, FORMATS
 
 __all__ = ["main"]
-
-
-# --- shared helpers ---------------------------------------------------------------------------
 
 
 def _write_stdout_utf8() -> None:
     # A pipe's locale encoding may be ASCII; lead names are not.
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8", errors="backslashreplace")
-
-
-# --- check ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Found:
-    """The diagnostics of one checked file and the text they point into."""
-
-    file: str
-    text: str
-    diagnostics: list[Diagnostic]
-
-
-def _check_connector(path: str, catalog: Catalog) -> _Found:
-    try:
-        from mergefield.connector import check_file
-    except ImportError as exc:
-        fail(
-            f"checking connector files needs the connector extra ({exc.name} is missing): "
-            "pip install 'mergefield[connector]'"
-        )
-    try:
-        diagnostics = check_file(path, catalog=catalog)
-        text = Path(path).read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
-    return _Found(path, text, diagnostics)
-
-
-def _check_template(
-    path: str, text: str, context: str | None, kind: Kind, catalog: Catalog
-) -> _Found:
-    return _Found(path, text, check(text, context=context, kind=kind, catalog=catalog))
-
-
-def _is_connector(path: str, kind: str | None) -> bool:
-    return kind is None and path.lower().endswith(".json")
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.catalog)
-    ignored = set(args.ignore)
-    known = list(CODES)
-    for code in sorted(ignored - set(known)):
-        hint = did_you_mean(code, known)
-        fail(
-            f"--ignore {code}: no such code"
-            + (f"; did you mean {hint}?" if hint else f"; the codes: {', '.join(sorted(known))}")
-        )
-    results: list[_Found] = []
-    io_errors: list[str] = []
-    for path in args.files:
-        try:
-            if _is_connector(path, args.kind):
-                results.append(_check_connector(path, catalog))
-            else:
-                text = read_text_file(path)
-                kind: Kind = args.kind or "text"
-                results.append(_check_template(path, text, args.context, kind, catalog))
-        except UsageError as exc:
-            # One unreadable file must not hide the problems of the others.
-            io_errors.append(str(exc))
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-    for found in results:
-        found.diagnostics = [d for d in found.diagnostics if d.code not in ignored]
-    errors = sum(d.severity == ERROR for f in results for d in f.diagnostics)
-    warnings = sum(d.severity == WARNING for f in results for d in f.diagnostics)
-    if args.format == "json":
-        _print_check_json(results, io_errors, errors, warnings)
-    else:
-        _print_check_text(results, args.verbose)
-        if errors or warnings:
-            print(
-                f"{errors + warnings} problem{'s' if errors + warnings != 1 else ''} "
-                f"({errors} error{'s' if errors != 1 else ''}, "
-                f"{warnings} warning{'s' if warnings != 1 else ''}) "
-                f"in {sum(bool(f.diagnostics) for f in results)} of {len(args.files)} files",
-                file=sys.stderr,
-            )
-    if io_errors:
-        return EXIT_USAGE
-    return EXIT_PROBLEMS if errors or warnings else EXIT_OK
-
-
-def _print_check_text(results: Iterable[_Found], verbose: bool) -> None:
-    for found in results:
-        lines = LineIndex(found.text) if verbose and found.diagnostics else None
-        for d in found.diagnostics:
-            print(f"{found.file}:{d.line}:{d.column}: {d.code} {d.message}")
-            if lines is not None:
-                # One LineIndex per file: finding each line from the start is quadratic.
-                offset = lines.offset(d.line, d.column)
-                print(caret_block(lines.source, offset, offset + max(d.end - d.offset, 1), lines))
-                where = f" at {d.path}" if d.path is not None else ""
-                print(f"  {d.severity}{where}")
-
-
-def _print_check_json(
-    results: Iterable[_Found], io_errors: list[str], errors: int, warnings: int
-) -> None:
-    document = {
-        "diagnostics": [
-            {
-                "file": found.file,
-                "line": d.line,
-                "column": d.column,
-                "offset": d.offset,
-                "end": d.end,
-                "code": d.code,
-                "severity": d.severity,
-                "message": d.message,
-                "path": d.path,
-            }
-            for found in results
-            for d in found.diagnostics
-        ],
-        "errors": errors,
-        "warnings": warnings,
-        "io_errors": io_errors,
-    }
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    print()
-
-
-# --- fields -----------------------------------------------------------------------------------
-
-
-def _cmd_fields(args: argparse.Namespace) -> int:
-    catalog = load_catalog(args.catalog)
-    allowed = catalog.allowed_resources(args.context)
-    resources = [r for r in _resource_order(catalog) if r in allowed]
-    if args.resource is not None:
-        if args.resource not in catalog.resources():
-            hint = catalog.suggest(args.resource)
-            known = ", ".join(resources)
-            fail(
-                f"unknown resource {args.resource!r}"
-                + (f"; did you mean {hint}?" if hint else f"; known: {known}")
-            )
-        if args.resource not in allowed:
-            fail(
-                f"resource {args.resource!r} is not allowed in the {args.context} context; "
-                f"allowed: {', '.join(resources)}"
-            )
-        resources = [args.resource]
-    rows = [
-        {
-            "resource": spec.resource,
-            "field": spec.name,
-            "token": f"@{{{spec.resource}:{spec.name},}}",
-            "label": spec.label,
-            "type": spec.type.value,
-            "description": spec.description,
-            "default": spec.default,
-            "aliases": list(spec.aliases),
-        }
-        for resource in resources
-        for spec in catalog.fields(resource)
-    ]
-    custom = "Lead" in resources
-    if args.format == "json":
-        json.dump(
-            {"context": args.context, "fields": rows, "lead_custom_fields": custom},
-            sys.stdout,
-            ensure_ascii=False,
-            indent=2,
-        )
-        print()
-        return EXIT_OK
-    width = max([len("MERGE FIELD"), *(len(str(r["token"])) for r in rows)])
-    print(f"{'MERGE FIELD':<{width}}  {'TYPE':<6}  DESCRIPTION")
-    for r in rows:
-        description = str(r["description"])
-        if r["aliases"]:
-            description += f" (also written {', '.join(r['aliases'])})"
-        print(f"{r['token']:<{width}}  {r['type']:<6}  {description}".rstrip())
-    if custom:
-        print(f"{'@{Lead:mx_<SchemaName>,}':<{width}}  {'String':<6}  Any Lead custom field")
-    return EXIT_OK
-
-
-def _resource_order(catalog: Catalog) -> list[str]:
-    # The catalog's own order (the seed's tables) reads better than the alphabet.
-    return list(dict.fromkeys(spec.resource for spec in catalog))
 
 
 # --- parser -----------------------------------------------------------------------------------
@@ -295,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out diagnostics with this code (repeatable), e.g. missing-comma",
     )
     _add_catalog(p)
-    p.set_defaults(func=_cmd_check)
+    p.set_defaults(func=run_check)
 
     p = sub.add_parser(
         "fields",
@@ -306,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resource", help="only this resource (Lead, User, Account, ...)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     _add_catalog(p)
-    p.set_defaults(func=_cmd_fields)
+    p.set_defaults(func=run_fields)
 
     p = sub.add_parser(
         "render",

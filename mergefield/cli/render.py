@@ -6,26 +6,26 @@ keys the template reads (a missing column is a warning with a did-you-mean, an e
 ``--strict``).  Every row read is accounted for in the summary on stderr: rendered, defaulted (a
 token fell back to its default or to empty), failed; a run that stops (an undecodable byte, a
 broken JSON array, ``--strict``, Ctrl-C, a full disk) says why in the same line.  ``-o FILE``
-is replaced only by a finished run (`mergefield.cli_output`).
+is replaced only by a finished run (`mergefield.cli.output`).  The run itself (chunks, ids,
+output formats, counting) is `mergefield.run.RenderRun`; this module turns the arguments into
+one and prints what it reports.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import IO, Any
 
 from mergefield._messages import did_you_mean, line_and_column
-from mergefield._options import Kind, Mode
+from mergefield._options import Kind
 from mergefield.catalog import Catalog
 from mergefield.checker import check
-from mergefield.cli_common import (
+from mergefield.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -36,9 +36,9 @@ from mergefield.cli_common import (
     read_record,
     read_text_file,
 )
-from mergefield.cli_output import Output, OutputError
+from mergefield.cli.output import Output, OutputError
 from mergefield.diagnostics import ERROR
-from mergefield.errors import MergefieldError, RenderError, TemplateError
+from mergefield.errors import MergefieldError, TemplateError
 from mergefield.leads import (
     LeadReader,
     LeadRow,
@@ -46,32 +46,10 @@ from mergefield.leads import (
     TextSource,
     open_leads,
 )
-from mergefield.template import FieldRef, Template, compile
-from mergefield.values import is_missing
+from mergefield.run import LINE_BREAK, RenderRun, RunCounts
+from mergefield.template import ROW_RESOURCE, Template, compile
 
 __all__ = ["render"]
-
-# Every character some reader takes as the end of a line (str.splitlines' set), not just LF:
-# a rendered line holding any of them would turn into two "leads" for somebody downstream.
-_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-# JSON whitespace outside strings: what compacting a multi-line JSON body removes.
-_JSON_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.S)
-
-# Leads handed to the renderer at once: enough to amortize the call into the core, few enough
-# that memory does not depend on the number of leads.
-_CHUNK = 512
-
-# The columns a lead's id is taken from when --id-field is not given, in order of preference.
-_ID_FIELDS = ("ProspectID", "Id")
-
-
-def _slot_keys(template: Template) -> list[tuple[FieldRef, str, tuple[str, ...]]]:
-    """Per token: its reference, the record key it reads and the keys it is derived from.
-
-    The one place that reads `Template`'s private slots, until the template exposes this.
-    """
-    return [(slot.ref, slot.key, tuple(slot.derived_from)) for slot in template._slots]
 
 
 # --- the template -----------------------------------------------------------------------------
@@ -162,146 +140,6 @@ def _position(text: str, offset: int) -> str:
     return f"{line}:{column}"
 
 
-# --- one run ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Counts:
-    """What happened to every row read; ``defaulted`` is a subset of ``rendered``."""
-
-    read: int = 0
-    rendered: int = 0
-    defaulted: int = 0
-    failed: int = 0
-    stopped: str | None = None
-
-
-@dataclass
-class _Job:
-    """One render run: the template, the fixed records and where results go."""
-
-    template: Template
-    records: dict[str, dict[str, Any]]
-    out: Output
-    jsonl: bool
-    strict: bool
-    leads_name: str
-    id_field: str | None
-    compact: bool = False
-    counts: _Counts = field(default_factory=_Counts)
-
-    def __post_init__(self) -> None:
-        lead_keys: list[tuple[str, tuple[str, ...]]] = []
-        fixed_missing = False
-        for ref, key, derived in _slot_keys(self.template):
-            if ref.resource == "Lead":
-                lead_keys.append((key, derived))
-            elif _missing(self.records.get(ref.resource), key, derived):
-                fixed_missing = True
-        self.lead_keys = tuple(dict.fromkeys(lead_keys))
-        # A gap in the User or Account record affects every lead alike.
-        self.fixed_missing = fixed_missing
-
-    def defaulted(self, record: Mapping[str, Any]) -> bool:
-        """Whether some token of ``record``'s rendering fell back to a default or to empty."""
-        if self.fixed_missing:
-            return True
-        return any(_missing(record, key, derived) for key, derived in self.lead_keys)
-
-    def lead_id(self, row: LeadRow) -> object:
-        """The lead's id for messages and JSON Lines: its id column, else its row number."""
-        record = row.record
-        if record is not None:
-            names = (self.id_field,) if self.id_field is not None else _ID_FIELDS
-            for name in names:
-                value = record.get(name)
-                if not is_missing(value):
-                    return value
-        return row.number
-
-    def fail(self, row: LeadRow, message: str) -> None:
-        """Report ``row`` as failed on stderr (and in the output for JSON Lines)."""
-        self.counts.failed += 1
-        lead_id = self.lead_id(row)
-        who = f"row {row.number}" if lead_id == row.number else f"row {row.number} (id {lead_id})"
-        print(f"{PROG}: {self.leads_name}:{row.line}: {who}: {message}", file=sys.stderr)
-        if self.jsonl:
-            self.out.write(_jsonl({"row": row.number, "id": lead_id, "error": message}))
-
-    def emit(self, row: LeadRow, text: str) -> None:
-        """Write one rendered lead, or fail it when line output cannot hold it."""
-        assert row.record is not None
-        if self.jsonl:
-            self.out.write(_jsonl({"row": row.number, "id": self.lead_id(row), "output": text}))
-        else:
-            if self.compact:
-                text = _JSON_SPACE.sub(lambda m: m.group(1) or "", text)
-            found = _LINE_BREAK.search(text)
-            if found is not None:
-                self.fail(
-                    row,
-                    f"the rendered text holds a line break (U+{ord(found.group()):04X}), which "
-                    "would split this lead in two; use --format jsonl to keep it",
-                )
-                return
-            self.out.write(text + "\n")
-        self.counts.rendered += 1
-        if self.defaulted(row.record):
-            self.counts.defaulted += 1
-
-    def run(self, rows: Iterable[LeadRow], progress: Callable[[int], object]) -> None:
-        """Render every row of ``rows`` in chunks; stop at the first failure when strict."""
-        iterator = iter(rows)
-        while batch := list(itertools.islice(iterator, _CHUNK)):
-            if not self._batch(batch):
-                return
-            progress(len(batch))
-
-    def _batch(self, batch: list[LeadRow]) -> bool:
-        good = [row.record for row in batch if row.record is not None]
-        texts: Iterator[str | RenderError] | None = None
-        try:
-            texts = iter(self.template.render_many(good, **self.records))
-        except RenderError:
-            texts = None  # some row is bad: render them one by one to learn which
-        for row in batch:
-            self.counts.read += 1
-            if row.record is None:
-                assert row.error is not None
-                self.fail(row, row.error)
-                if row.fatal:
-                    self.counts.stopped = f"stopped reading at row {row.number}: cannot go on"
-                    return False
-            else:
-                result = next(texts) if texts is not None else self._one(row.record)
-                if isinstance(result, RenderError):
-                    self.fail(row, result.message)
-                else:
-                    self.emit(row, result)
-            if self.strict and self.counts.failed:
-                self.counts.stopped = f"stopped at row {row.number} (--strict)"
-                return False
-        return True
-
-    def _one(self, record: Mapping[str, Any]) -> str | RenderError:
-        try:
-            return self.template.render_many([record], **self.records)[0]
-        except RenderError as exc:
-            return exc
-
-
-def _missing(record: Mapping[str, Any] | None, key: str, derived: tuple[str, ...]) -> bool:
-    if record is None:
-        return True
-    if not is_missing(record.get(key)):
-        return False
-    return not derived or all(is_missing(record.get(part)) for part in derived)
-
-
-def _jsonl(value: Mapping[str, object]) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str) + "\n"
-
-
 # --- the leads --------------------------------------------------------------------------------
 
 
@@ -378,14 +216,15 @@ def _check_columns(
     level = "error" if args.strict else "warning"
     problems = 0
     seen: set[str] = set()
-    for ref, key, derived in _slot_keys(template):
-        if ref.resource != "Lead" or key in present or key in seen:
+    for slot in template.slots:
+        key = slot.key
+        if slot.resource != ROW_RESOURCE or key in present or key in seen:
             continue
-        if derived and any(part in present for part in derived):
+        if any(part in present for part in slot.derived_from):
             continue  # FullName-like fields are made of other columns
         seen.add(key)
         problems += 1
-        token = source.text[ref.start : ref.end]
+        token = source.text[slot.start : slot.end]
         hint = did_you_mean(key, columns)
         if len(columns) == 1 and (delimiter := _delimiter_in(columns[0])):
             advice = (
@@ -397,7 +236,7 @@ def _check_columns(
             advice = ""
         print(
             f"{PROG}: {level}: {name}:1: the header has no column {key!r}, which {token} "
-            f"({source.name}:{_position(source.text, ref.start)}) reads{advice}",
+            f"({source.name}:{_position(source.text, slot.start)}) reads{advice}",
             file=sys.stderr,
         )
     return not (problems and args.strict)
@@ -424,14 +263,49 @@ def render(args: argparse.Namespace) -> int:
     """Run ``mergefield render``; the exit status."""
     catalog: Catalog = load_catalog(args.catalog)
     source = _template_source(args)
-    compact = False
-    if not args.jsonl and _LINE_BREAK.search(source.text):
-        if source.kind != "json":
-            fail(
-                f"{source.name}: the template holds a line break, so its output cannot be one "
-                "line per lead; use --format jsonl"
-            )
-        compact = True
+    compact = _compact(source, args.jsonl)
+    records = _fixed_records(args)
+    template = _compile(source, catalog, args)
+    if template is None or not _check_template(source, catalog, args.strict):
+        return EXIT_PROBLEMS
+    try:
+        template.render_many([], **records)  # a --record that names no resource: say so now
+    except TypeError as exc:
+        fail(f"--record: {exc}")
+    except MergefieldError:
+        pass  # a fixed record's bad value: every lead reports it
+    _refuse_overwriting_inputs(args)
+    reader, text = _open_leads(args)
+    try:
+        run = RenderRun(
+            template,
+            records,
+            jsonl=args.jsonl,
+            id_field=args.id_field,
+            compact=compact,
+            stop_on_failure=args.strict,
+            name=text.name,
+        )
+        return _render_leads(args, source, run, reader, text)
+    finally:
+        if args.leads != "-":
+            text.close()
+
+
+def _compact(source: _Source, jsonl: bool) -> bool:
+    """Whether each lead's JSON is put on one line: a multi-line template in line output."""
+    if jsonl or not LINE_BREAK.search(source.text):
+        return False
+    if source.kind != "json":
+        fail(
+            f"{source.name}: the template holds a line break, so its output cannot be one "
+            "line per lead; use --format jsonl"
+        )
+    return True
+
+
+def _fixed_records(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The records of --user, --account and every --record, by resource."""
     records: dict[str, dict[str, Any]] = {}
     for resource, path in (("User", args.user), ("Account", args.account)):
         if path is not None:
@@ -443,13 +317,17 @@ def render(args: argparse.Namespace) -> int:
         if resource == "Lead":
             fail("leads come from --leads, not --record")
         records[resource] = read_record(resource, path)
-    mode: Mode = "strict" if args.strict else "lax"
+    return records
+
+
+def _compile(source: _Source, catalog: Catalog, args: argparse.Namespace) -> Template | None:
+    """The compiled template, or None after printing its syntax error with a caret."""
     try:
-        template = compile(
+        return compile(
             source.text,
             context=source.context,
             kind=source.kind,
-            mode=mode,
+            mode="strict" if args.strict else "lax",
             catalog=catalog,
             dayfirst=args.dayfirst,
         )
@@ -458,89 +336,92 @@ def render(args: argparse.Namespace) -> int:
             f"{PROG}: error: {source.name}:{exc.line}:{exc.column}: {exc.message}", file=sys.stderr
         )
         print(exc.caret_block(), file=sys.stderr)
-        return EXIT_PROBLEMS
+        return None
     except ValueError as exc:
         fail(str(exc))
+
+
+def _check_template(source: _Source, catalog: Catalog, strict: bool) -> bool:
+    """Print the template's errors (`check`) as warnings, or as errors with --strict; False
+    when strict must stop: strict output must not be 10,000 lines with a misspelt field left
+    empty."""
     problems = [
         d
         for d in check(source.text, context=source.context, kind=source.kind, catalog=catalog)
         if d.severity == ERROR
     ]
+    level = "error" if strict else "warning"
     for d in problems:
-        level = "error" if args.strict else "warning"
         print(
             f"{PROG}: {level}: {source.name}:{d.line}:{d.column}: {d.code} {d.message}",
             file=sys.stderr,
         )
-    if problems and args.strict:
-        # Strict output must not be 10,000 lines with a misspelt field left empty.
-        return EXIT_PROBLEMS
+    return not (problems and strict)
 
-    try:
-        template.render_many([], **records)  # a --record that names no resource: say so now
-    except TypeError as exc:
-        fail(f"--record: {exc}")
-    except MergefieldError:
-        pass  # a fixed record's bad value: every lead reports it
-    _refuse_overwriting_inputs(args)
-    reader, text = _open_leads(args)
-    try:
-        return _render_leads(args, source, template, records, reader, text, compact)
-    finally:
-        if args.leads != "-":
-            text.close()
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
 
 
 def _render_leads(
     args: argparse.Namespace,
     source: _Source,
-    template: Template,
-    records: dict[str, dict[str, Any]],
+    run: RenderRun,
     reader: LeadReader,
     text: TextSource,
-    compact: bool,
 ) -> int:
     name = text.name
     if reader.sniffed and reader.delimiter != ",":
         print(f"{PROG}: {name}: delimiter {reader.delimiter!r} (sniffed; --delimiter sets it)",
               file=sys.stderr)  # fmt: skip
-    if not _check_columns(reader, template, source, args, name):
+    if not _check_columns(reader, run.template, source, args, name):
         return EXIT_PROBLEMS
     rows = iter(reader)
-    counts = _Counts()
+    counts = run.counts
     try:
         first = next(rows, None)  # for --id-field with JSON, before any output exists
     except KeyboardInterrupt:
         counts.stopped = "interrupted (SIGINT)"
         _print_summary(counts)
         return EXIT_INTERRUPTED
-    if (
-        args.id_field is not None
-        and reader.columns is None
-        and first is not None
-        and first.record is not None
-        and args.id_field not in first.record
-    ):
-        hint = did_you_mean(args.id_field, list(first.record))
-        fail(
-            f"--id-field {args.id_field!r} is not a key of the first lead of {name}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-        )
-    if compact:
+    if args.id_field is not None and reader.columns is None:
+        _check_id_key(args.id_field, first, name)
+    if run.compact:
         print(f"{PROG}: note: {source.name} spans several lines; each lead's JSON is written on "
               "one line, without the whitespace between its tokens (--format jsonl keeps it)",
               file=sys.stderr)  # fmt: skip
+    leads = itertools.chain([first] if first is not None else [], rows)
+    status = _stream(run, leads, args.output, text)
+    _print_summary(counts)
+    if status == EXIT_OK and (counts.failed or counts.stopped):
+        status = EXIT_PROBLEMS
+    return status
+
+
+def _check_id_key(id_field: str, first: LeadRow | None, name: str) -> None:
+    """--id-field must be a key of the first JSON lead (a CSV header is checked before)."""
+    if first is None or first.record is None or id_field in first.record:
+        return
+    hint = did_you_mean(id_field, list(first.record))
+    fail(
+        f"--id-field {id_field!r} is not a key of the first lead of {name}"
+        + (f"; did you mean {hint!r}?" if hint else "")
+    )
+
+
+def _stream(run: RenderRun, leads: Iterable[LeadRow], output: str | None, text: TextSource) -> int:
+    """Render ``leads`` into ``output`` (stdout for None) with a progress bar on a terminal;
+    ``EXIT_OK``, or the status of what stopped the run (said in ``run.counts.stopped``)."""
+    counts = run.counts
     out: Output | None = None
     bar = _progress_bar()
     status = EXIT_OK
     try:
         try:
-            out = Output(args.output)
+            out = Output(output)
         except OutputError as exc:
             fail(str(exc))
-        job = _Job(template, records, out, args.jsonl, args.strict, name, args.id_field, compact)
-        job.counts = counts
-        job.run(itertools.chain([first] if first is not None else [], rows), bar.update)
+        run.run(leads, out.write, _warn, bar.update)
         if text.failure is not None:
             counts.stopped = _decode_message(text, counts.read + 1)
             status = EXIT_USAGE
@@ -558,13 +439,10 @@ def _render_leads(
         note = out.abandon()
         if note is not None:
             counts.stopped += f"; {note}"
-    _print_summary(counts)
-    if status == EXIT_OK and (counts.failed or counts.stopped):
-        status = EXIT_PROBLEMS
     return status
 
 
-def _print_summary(counts: _Counts) -> None:
+def _print_summary(counts: RunCounts) -> None:
     """The last line on stderr: what happened to every row read, and why the run stopped."""
     summary = (
         f"{PROG}: {counts.read} leads read: {counts.rendered} rendered "
