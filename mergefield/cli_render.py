@@ -38,11 +38,14 @@ from mergefield.cli_output import Output, OutputError
 from mergefield.diagnostics import ERROR
 from mergefield.errors import MergefieldError, RenderError, TemplateError
 from mergefield.leads import (
+    ArrowLeads,
     LeadReader,
     LeadRow,
     LeadsError,
     TextSource,
+    arrow_format,
     did_you_mean,
+    open_arrow_leads,
     open_leads,
 )
 from mergefield.template import FieldRef, Template, compile
@@ -228,7 +231,8 @@ class _Job:
         self.counts.failed += 1
         lead_id = self.lead_id(row)
         who = f"row {row.number}" if lead_id == row.number else f"row {row.number} (id {lead_id})"
-        print(f"{PROG}: {self.leads_name}:{row.line}: {who}: {message}", file=sys.stderr)
+        where = f"{self.leads_name}:{row.line}" if row.line else self.leads_name  # 0: no lines
+        print(f"{PROG}: {where}: {who}: {message}", file=sys.stderr)
         if self.jsonl:
             self.out.write(_jsonl({"row": row.number, "id": lead_id, "error": message}))
 
@@ -318,7 +322,7 @@ def _delimiter(given: str | None) -> str | None:
     return named
 
 
-def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource]:
+def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource | ArrowLeads]:
     path = args.leads
     name = "<stdin>" if path == "-" else path
     try:
@@ -327,9 +331,16 @@ def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource]:
     except OSError as exc:
         fail(f"cannot read leads {path}: {exc.strerror or exc}")
     try:
+        peek = getattr(binary, "peek", None)
+        fmt = arrow_format(name, args.leads_format, peek(8)[:8] if peek is not None else b"")
+        if fmt is not None:  # Parquet, Arrow IPC: read by pyarrow, rendered a batch at a time
+            arrow_leads = open_arrow_leads(binary, fmt, name)
+            return arrow_leads, arrow_leads
         source = TextSource(binary, args.encoding, name=name)
         reader = open_leads(source, args.leads_format, delimiter=_delimiter(args.delimiter))
     except LeadsError as exc:
+        if path != "-":
+            binary.close()
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read leads {path}: {exc.strerror or exc}")
@@ -501,7 +512,7 @@ def _render_leads(
     template: Template,
     records: dict[str, dict[str, Any]],
     reader: LeadReader,
-    text: TextSource,
+    text: TextSource | ArrowLeads,
     compact: bool,
 ) -> int:
     name = text.name
@@ -513,7 +524,8 @@ def _render_leads(
     rows = iter(reader)
     counts = _Counts()
     try:
-        first = next(rows, None)  # for --id-field with JSON, before any output exists
+        # For --id-field with JSON, before any output exists (Arrow leads have a header).
+        first = None if isinstance(reader, ArrowLeads) else next(rows, None)
     except KeyboardInterrupt:
         counts.stopped = "interrupted (SIGINT)"
         _print_summary(counts)
@@ -547,8 +559,14 @@ def _render_leads(
             fail(str(exc))
         job = _Job(template, records, out, args.jsonl, args.strict, name, args.id_field, compact)
         job.counts = counts
-        job.run(itertools.chain([first] if first is not None else [], rows), bar.update)
-        if text.failure is not None:
+        if isinstance(reader, ArrowLeads):
+            from mergefield import cli_arrow
+
+            if not cli_arrow.run(job, reader, bar.update):
+                status = EXIT_USAGE  # the file broke off: counts.stopped says where
+        else:
+            job.run(itertools.chain([first] if first is not None else [], rows), bar.update)
+        if isinstance(text, TextSource) and text.failure is not None:
             counts.stopped = _decode_message(text, counts.read + 1)
             status = EXIT_USAGE
         if counts.stopped is None:
