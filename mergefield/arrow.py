@@ -6,13 +6,14 @@ DataFrame, a DuckDB relation) or an iterable of such record batches.  Each colum
 record key of the template's Lead slots, exactly as `Template.render_columns` reads a mapping,
 so the result equals `render_many` over the rows of ``to_pylist()``.  The work is cut into
 chunks of at most `CHUNK` rows.  The compiled core reads the Arrow C Data Interface itself and
-renders the types it knows (strings, dictionary strings, integers, floats, bools, nulls) without
-a Python object per value and without the GIL, several chunks at once with ``threads``; every
-other column (dates, timestamps, decimals, ...) is converted with pyarrow's ``to_pylist`` and
-rendered by the Python value policy.  The pure-Python core does the whole job through pyarrow.
-A column the template reads but the data lacks is an error naming it; so is invalid UTF-8 in a
-string column in strict mode (lax mode decodes it with U+FFFD).  `write_arrow` writes whole
-chunks only, so a failure never leaves a partial line in the file.
+renders the types it knows (strings, dictionary strings, integers, floats, bools, nulls, dates,
+timestamps, decimals) without a Python object per value and without the GIL, several chunks at
+once with ``threads``; a value only Python renders (a Date field's own format or zone with
+rules, say) and every other column (lists, structs, ...) is converted with pyarrow's
+``to_pylist`` and rendered by the Python value policy.  The pure-Python core does the whole
+job through pyarrow.  A column the template reads but the data lacks is an error naming it; so
+is invalid UTF-8 in a string column in strict mode (lax mode decodes it with U+FFFD).
+`write_arrow` writes whole chunks only, so a failure never leaves a partial line in the file.
 """
 
 from __future__ import annotations
