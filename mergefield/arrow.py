@@ -29,7 +29,7 @@ from .errors import RenderError
 if TYPE_CHECKING:
     from .template import Records, Template, _Batch, _Slot
 
-__all__ = ["CHUNK", "INSTALL_HINT", "render_arrow", "write_arrow"]
+__all__ = ["CHUNK", "INSTALL_HINT", "pandas_table", "render_arrow", "write_arrow"]
 
 #: Rows rendered as one unit of work: a thread's share, and what `write_arrow` writes at once.
 CHUNK = 65536
@@ -247,3 +247,34 @@ def write_arrow(
         _locate(exc, 0)
         raise
     return total
+
+
+def pandas_table(frame: Any, keys: Sequence[str]) -> Any:
+    """Columns ``keys`` of the pandas DataFrame ``frame`` as a pyarrow Table for `render_arrow`,
+    or None when the Arrow path would not see what ``frame.to_dict("records")`` gives.
+
+    Every column must hold values Arrow keeps as they are: numbers, bools, datetimes (naive or
+    zoned), pandas strings and Arrow dtypes.  An ``object`` or categorical column (Python
+    objects, which Arrow would convert: a mix of ints and floats, say) keeps the caller's Python
+    path, as does a frame without pyarrow or a template that reads no column.  A key the frame
+    lacks is a column of nulls, missing on every row as an absent key is in `render_many`.
+    """
+    if not keys:
+        return None
+    try:
+        import pandas as pd
+        import pyarrow as pa
+    except ImportError:
+        return None
+    arrays = {}
+    for key in keys:
+        if key not in frame.columns:
+            arrays[key] = pa.nulls(len(frame))
+            continue
+        column = frame[key]
+        dtype = getattr(column, "dtype", None)  # a DataFrame when the name is not unique
+        native = isinstance(dtype, (pd.ArrowDtype, pd.StringDtype, pd.DatetimeTZDtype))
+        if not native and getattr(dtype, "kind", "O") not in "biufM":
+            return None
+        arrays[key] = pa.array(column, from_pandas=True)
+    return pa.table(arrays)

@@ -12,6 +12,8 @@ import gc
 import io
 import os
 import re
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -657,3 +659,55 @@ def test_short_column_is_named(core: str, monkeypatch: pytest.MonkeyPatch) -> No
     template = mergefield.compile("@{Lead:FirstName,} @{Lead:mx_B,}")
     with pytest.raises(ValueError, match="column 'mx_B' has 1 values for a batch of 3 rows"):
         template.render_arrow(Faulty())
+
+
+_STREAM = """
+import decimal, resource, sys
+import pyarrow as pa
+import mergefield
+
+batches, size = int(sys.argv[1]), int(sys.argv[2])
+template = mergefield.compile(
+    "https://x.test/?n=@{Lead:FirstName,}&d=@{Lead:CreatedOn,}&s=@{Lead:Score,}", kind="url"
+)
+batch = pa.record_batch({
+    "FirstName": pa.array([f"name {i} \\u00e9" for i in range(size)]),
+    "CreatedOn": pa.array([i * 1000 for i in range(size)], pa.timestamp("s")),
+    "Score": pa.array([decimal.Decimal(i) / 100 for i in range(size)], pa.decimal128(12, 2)),
+})
+
+class Sink:
+    bytes = 0
+    def write(self, data):
+        n = memoryview(data).nbytes
+        self.bytes += n
+        return n
+
+sink = Sink()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rows = template.write_arrow((batch for _ in range(batches)), sink, threads=2)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(rows, sink.bytes, (after - before) * 1024)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux ru_maxrss in KB")
+def test_streaming_many_rows_keeps_peak_memory_flat(core: str) -> None:
+    # write_arrow over a stream of batches holds a window of chunks, never the data or the
+    # output: 8x the rows must not grow the peak RSS of a fresh process by more than half.
+    env = dict(os.environ)
+    env.pop("MERGEFIELD_REQUIRE_EXTENSIONS", None)
+    if core == "python":
+        env["MERGEFIELD_NO_EXTENSIONS"] = "1"
+
+    def growth(batches: int) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", _STREAM, str(batches), "8192"],
+            capture_output=True, text=True, env=env, timeout=600, check=True,
+        )  # fmt: skip
+        rows, size, grown = map(int, done.stdout.split())
+        assert rows == batches * 8192 and size > rows * 40
+        return grown
+
+    small, large = growth(4), growth(32)
+    assert large <= 1.5 * max(small, 4 << 20), (small, large)
