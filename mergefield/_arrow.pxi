@@ -8,10 +8,13 @@
 # with `_HEX_UPPER` for percent-encoding.  Value rules mirror the Python policy for the values
 # ``to_pylist()`` would give (`mergefield.values`): null, "" and NaN are missing; ints as digits;
 # floats by Python's repr (String) or positional digits without ``.0`` (Number); bools as
-# True/False (String) or 1/0 (Number).  Anything else (Date slots, non-finite floats, a float
-# whose shortest digits need Python's algorithm, invalid UTF-8, a missing value without a fixed
-# text, columns of other types) takes the GIL and asks the Python policy (`resolve`) for that
-# one value.
+# True/False (String) or 1/0 (Number); dates and timestamps as ``str`` of the date or datetime
+# (String) or in the template's default date format and fixed-offset zone (Date); decimals as
+# ``str`` of the Decimal (String) or positionally (Number).  Anything else (a Date slot with
+# its own format or a zone with rules, non-finite floats, a float whose shortest digits need
+# Python's algorithm, invalid UTF-8, a missing value without a fixed text, a timestamp in a
+# named zone or of nanoseconds in a String slot, a year outside 1-9999, columns of other types)
+# takes the GIL and asks the Python policy (`resolve`) for that one value.
 
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.bytes cimport PyBytes_AS_STRING
@@ -553,11 +556,26 @@ cdef enum:
     K_LARGE_STRING = 7
     K_VIEW = 8
     K_PYTHON = 9  # any other type: values from Python (pyarrow's to_pylist), rendered by policy
+    # Read natively where the slot allows, else their Python value comes from ``pylists[i]``
+    # (converted by pyarrow on first use): every kind from here on.
+    K_DATE32 = 10
+    K_DATE64 = 11
+    K_TIMESTAMP = 12
+    K_DECIMAL = 13
+
+    # A slot's value type (the catalog's String, Number, Date).
+    T_STRING = 0
+    T_NUMBER = 1
+    T_DATE = 2
 
 
 cdef struct Col:
     int kind
-    int width  # bytes per value of K_INT, K_UINT, K_FLOAT
+    int width  # bytes per value of K_INT, K_UINT, K_FLOAT, K_DECIMAL
+    int64_t unit  # K_TIMESTAMP: ticks per second
+    int zone  # K_TIMESTAMP: 0 naive, 1 UTC or a fixed offset (zone_offset), 2 a named zone
+    int64_t zone_offset  # seconds east of UTC
+    int scale  # K_DECIMAL
     int64_t offset  # of row 0 of the batch within the buffers
     const uint8_t* validity
     const void* values  # values, offsets or views
@@ -598,6 +616,40 @@ cdef int _kind_of(const char* fmt, int* width) noexcept:
     if c == 118:  # vu
         return K_VIEW
     return K_PYTHON
+
+
+cdef int _special_kind(const char* fmt, Col* col) except -1:
+    """Set ``col``'s kind for the multi-character formats the core reads: dates, timestamps
+    (``ts<unit>:<zone>``) and decimals (``d:<precision>,<scale>[,<bits>]``)."""
+    cdef str f = fmt.decode("utf-8", "replace")
+    cdef str zone
+    cdef list parts
+    if f == "tdD":
+        col.kind = K_DATE32
+    elif f == "tdm":
+        col.kind = K_DATE64
+    elif len(f) >= 4 and f[:2] == "ts" and f[2] in "smun" and f[3] == ":":
+        col.kind = K_TIMESTAMP
+        col.unit = {"s": 1, "m": 1000, "u": 1000000, "n": 1000000000}[f[2]]
+        zone = f[4:]
+        col.zone = 0 if not zone else 2
+        if zone == "UTC":
+            col.zone = 1
+            col.zone_offset = 0
+        elif (len(zone) == 6 and zone[0] in "+-" and zone[3] == ":" and zone[1:3].isdigit()
+                and zone[4:].isdigit() and zone.isascii()):
+            col.zone = 1
+            col.zone_offset = (int(zone[1:3]) * 3600 + int(zone[4:]) * 60) * (
+                -1 if zone[0] == "-" else 1)
+    elif f[:2] == "d:":
+        parts = f[2:].split(",")
+        if len(parts) in (2, 3) and all(p.lstrip("-").isdigit() for p in parts):
+            bits = int(parts[2]) if len(parts) == 3 else 128
+            if bits in (32, 64, 128, 256):
+                col.kind = K_DECIMAL
+                col.width = bits // 8
+                col.scale = int(parts[1])
+    return 0
 
 
 cdef inline bint _valid(const uint8_t* validity, int64_t i) noexcept nogil:
@@ -852,6 +904,10 @@ cdef struct APlan:
     Py_ssize_t n
     int* steps
     bint* number
+    int* types  # T_STRING, T_NUMBER, T_DATE
+    int* value_steps  # the step that encodes a value's text, Date slots included (-1: Python)
+    bint dates_native  # the default date format in a fixed-offset zone
+    int64_t zone_offset  # that zone's seconds east of UTC
     bint* has_missing
     const char** missing
     int64_t* missing_len
@@ -864,7 +920,8 @@ cdef class ArrowPlan:
     cdef APlan c
     cdef list keep  # the bytes objects the pointers point into
 
-    def __cinit__(self, literals, steps, missing, numbers):
+    def __cinit__(self, literals, steps, missing, types, value_steps, dates_native,
+                  int64_t zone_offset):
         cdef Py_ssize_t i, n = len(steps)
         cdef bytes text
         cdef APlan* p = &self.c
@@ -872,16 +929,22 @@ cdef class ArrowPlan:
         self.keep = []
         p.steps = <int*>PyMem_Malloc((n + 1) * sizeof(int))
         p.number = <bint*>PyMem_Malloc((n + 1) * sizeof(bint))
+        p.types = <int*>PyMem_Malloc((n + 1) * sizeof(int))
+        p.value_steps = <int*>PyMem_Malloc((n + 1) * sizeof(int))
+        p.dates_native = bool(dates_native)
+        p.zone_offset = zone_offset
         p.has_missing = <bint*>PyMem_Malloc((n + 1) * sizeof(bint))
         p.missing = <const char**>PyMem_Malloc((n + 1) * sizeof(char*))
         p.missing_len = <int64_t*>PyMem_Malloc((n + 1) * sizeof(int64_t))
         p.literals = <const char**>PyMem_Malloc((n + 1) * sizeof(char*))
         p.literal_len = <int64_t*>PyMem_Malloc((n + 1) * sizeof(int64_t))
-        if (p.steps == NULL or p.number == NULL or p.has_missing == NULL
+        if (p.steps == NULL or p.number == NULL or p.types == NULL or p.value_steps == NULL
+                or p.has_missing == NULL
                 or p.missing == NULL or p.missing_len == NULL or p.literals == NULL
                 or p.literal_len == NULL):
             raise MemoryError()
-        if len(literals) != n + 1 or len(missing) != n or len(numbers) != n:
+        if (len(literals) != n + 1 or len(missing) != n or len(types) != n
+                or len(value_steps) != n):
             raise ValueError("a template with n slots has n + 1 literals and n of the rest")
         for i in range(n + 1):
             text = (<str?>literals[i]).encode("utf-8")
@@ -890,7 +953,9 @@ cdef class ArrowPlan:
             p.literal_len[i] = len(text)
         for i in range(n):
             p.steps[i] = steps[i]
-            p.number[i] = bool(numbers[i])
+            p.types[i] = types[i]
+            p.number[i] = types[i] == T_NUMBER
+            p.value_steps[i] = value_steps[i]
             p.has_missing[i] = missing[i] is not None
             p.missing[i] = NULL
             p.missing_len[i] = 0
@@ -903,6 +968,8 @@ cdef class ArrowPlan:
     def __dealloc__(self):
         PyMem_Free(self.c.steps)
         PyMem_Free(self.c.number)
+        PyMem_Free(self.c.types)
+        PyMem_Free(self.c.value_steps)
         PyMem_Free(self.c.has_missing)
         PyMem_Free(self.c.missing)
         PyMem_Free(self.c.missing_len)
@@ -947,6 +1014,8 @@ cdef class ArrowColumns:
             col.offset = a.offset + batch.array.offset
             col.kind = _kind_of(s.format, &width)
             col.width = width
+            if col.kind == K_PYTHON and s.dictionary == NULL:
+                _special_kind(s.format, col)
             if col.kind == K_PYTHON or col.kind == K_NULL:
                 continue
             if s.dictionary != NULL:
@@ -969,6 +1038,11 @@ cdef class ArrowColumns:
 
     def native(self, Py_ssize_t i):
         return self.cols[i].kind != K_PYTHON
+
+    def lazy(self, Py_ssize_t i):
+        """Whether the policy's values of column ``i`` come from ``pylists[i]`` though the core
+        reads the column itself (dates, timestamps, decimals)."""
+        return self.cols[i].kind >= K_DATE32
 
     def __dealloc__(self):
         PyMem_Free(self.cols)
@@ -1007,6 +1081,8 @@ cdef object _cell_object(Col* col, int64_t row, object pylist, int64_t start, ob
         return pylist[row - start]
     if col.kind == K_ABSENT or col.kind == K_NULL or not _valid(col.validity, i):
         return None
+    if col.kind >= K_DATE32:
+        return pylist[row - start]
     if col.is_dict:
         pass
     elif col.kind == K_INT:
@@ -1072,6 +1148,8 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
         return CELL_POLICY
     if col.kind == K_ABSENT or col.kind == K_NULL or not _valid(col.validity, k):
         return CELL_MISSING
+    if col.kind >= K_DATE32:
+        return _special_cell(out, plan, col, i, k)
     if col.kind == K_STRING or col.kind == K_LARGE_STRING or col.kind == K_VIEW or col.is_dict:
         if col.is_dict:
             k = _int_at(col.width, col.values, k) if col.kind == K_INT else <int64_t>_uint_at(col.width, col.values, k)
@@ -1115,6 +1193,202 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
             memcpy(number, b"False", 5)
             n = 5
     return _out_encoded(out, step, <const unsigned char*>number, n)
+
+
+# --- dates, timestamps and decimals ---------------------------------------------------------------
+
+cdef inline int64_t _floor_div(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t q = a // b  # C truncates (cdivision): step down for a negative remainder
+    if (a % b) != 0 and ((a < 0) != (b < 0)):
+        q -= 1
+    return q
+
+
+cdef inline void _two(char* out, int64_t v) noexcept nogil:
+    # Digits by hand: snprintf's format parsing cost more than the whole rest of a date.
+    out[0] = <char>(48 + v // 10)
+    out[1] = <char>(48 + v % 10)
+
+
+cdef bint _civil(int64_t days, char* out) noexcept nogil:
+    """``YYYY-MM-DD`` of ``days`` since 1970-01-01 into ``out`` (10 bytes); False outside the
+    years 1-9999 that Python's dates hold.  (Howard Hinnant's days_from_civil, inverted.)"""
+    cdef int64_t z, era, doe, yoe, y, doy, mp, d, m
+    if days < -719162 or days > 2932896:  # 0001-01-01 .. 9999-12-31
+        return False
+    z = days + 719468
+    era = _floor_div(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    if m <= 2:
+        y += 1
+    _two(out, y // 100)
+    _two(out + 2, y % 100)
+    out[4] = 45  # '-'
+    _two(out + 5, m)
+    out[7] = 45
+    _two(out + 8, d)
+    return True
+
+
+cdef int _clock(int64_t seconds, char* out) noexcept nogil:
+    """``YYYY-MM-DD HH:MM:SS`` of ``seconds`` since the epoch into ``out``: 19, or -1 when the
+    year is outside 1-9999."""
+    cdef int64_t days = _floor_div(seconds, 86400)
+    cdef int64_t rest = seconds - days * 86400
+    if not _civil(days, out):
+        return -1
+    out[10] = 32  # ' '
+    _two(out + 11, rest // 3600)
+    out[13] = 58  # ':'
+    _two(out + 14, rest // 60 % 60)
+    out[16] = 58
+    _two(out + 17, rest % 60)
+    return 19
+
+
+cdef int _moment_text(Col* col, int64_t k, bint date_slot, int64_t zone_offset,
+                      char* out) noexcept nogil:
+    """A date or timestamp cell as Python renders the value ``to_pylist`` gives: in a Date slot
+    (``date_slot``) in the default format, a timestamp moved to the template's zone
+    (``zone_offset``) and a date at midnight as it is; in a String slot its ``str``.  -1 when
+    only Python can say (a named zone, nanoseconds, a year outside 1-9999)."""
+    cdef int64_t value, seconds, ticks, micros, offset
+    cdef int n
+    if col.kind == K_DATE32 or col.kind == K_DATE64:
+        value = (<const int32_t*>col.values)[k] if col.kind == K_DATE32 else _floor_div(
+            (<const int64_t*>col.values)[k], 86400000)
+        if not date_slot:
+            return 10 if _civil(value, out) else -1
+        if not _civil(value, out):
+            return -1
+        memcpy(out + 10, b" 00:00:00", 9)
+        return 19
+    value = (<const int64_t*>col.values)[k]
+    seconds = _floor_div(value, col.unit)
+    if date_slot:
+        # The UTC moment must be a Python datetime too (else astimezone is never reached).
+        if _clock(seconds, out) < 0:
+            return -1
+        return _clock(seconds + zone_offset, out)
+    if col.zone == 2 or col.unit > 1000000:
+        return -1  # a zone with rules; nanoseconds are pandas Timestamps, not datetimes
+    ticks = value - seconds * col.unit
+    micros = ticks * (1000000 // col.unit)
+    offset = col.zone_offset if col.zone == 1 else 0
+    if _clock(seconds, out) < 0:
+        return -1
+    n = _clock(seconds + offset, out)
+    if n < 0:
+        return -1
+    if micros:
+        n += snprintf(out + n, 8, ".%06d", <int>micros)
+    if col.zone == 1:
+        n += snprintf(out + n, 8, "%c%02d:%02d", <int>(45 if offset < 0 else 43),
+                      <int>((offset if offset >= 0 else -offset) // 3600),
+                      <int>((offset if offset >= 0 else -offset) // 60 % 60))
+    return n
+
+
+cdef int _decimal_text(Col* col, int64_t k, bint positional, char* out) noexcept nogil:
+    """A decimal cell as ``str`` (String) or ``format(value, "f")`` (Number) of the Decimal
+    ``to_pylist`` gives; ``out`` holds 400 bytes.  -1 for a negative scale or a text too long."""
+    cdef uint32_t limbs[8]
+    cdef int nlimbs = col.width // 4, j, nd = 0, n = 0, dotplace, leftdigits, exponent
+    cdef uint64_t carry, acc
+    cdef bint negative, zero
+    cdef char digits[96]
+    cdef char rev[96]
+    cdef uint32_t chunk
+    cdef int c
+    if col.scale < 0 or col.scale > 200:
+        return -1
+    memcpy(limbs, <const char*>col.values + k * col.width, col.width)
+    negative = (limbs[nlimbs - 1] >> 31) & 1
+    if negative:  # two's complement: invert and add one
+        carry = 1
+        for j in range(nlimbs):
+            acc = <uint64_t>(~limbs[j]) + carry
+            limbs[j] = <uint32_t>acc
+            carry = acc >> 32
+    # Base 10**9 digits, least significant first, by long division of the limbs.
+    while True:
+        zero = True
+        carry = 0
+        for j in range(nlimbs - 1, -1, -1):
+            acc = (carry << 32) | limbs[j]
+            limbs[j] = <uint32_t>(acc // 1000000000)
+            carry = acc % 1000000000
+            if limbs[j]:
+                zero = False
+        chunk = <uint32_t>carry
+        for c in range(9):
+            rev[nd] = <char>(48 + chunk % 10)
+            chunk //= 10
+            nd += 1
+        if zero:
+            break
+    while nd > 1 and rev[nd - 1] == 48:
+        nd -= 1
+    for j in range(nd):
+        digits[j] = rev[nd - 1 - j]
+    # CPython's Decimal.__str__ (and __format__ "f"): where the point goes, else an exponent.
+    exponent = -col.scale
+    leftdigits = exponent + nd
+    if positional or (exponent <= 0 and leftdigits > -6):
+        dotplace = leftdigits
+    else:
+        dotplace = 1
+    if negative:
+        out[0] = 45
+        n = 1
+    if dotplace <= 0:
+        memcpy(out + n, b"0.", 2)
+        n += 2
+        memset(out + n, 48, -dotplace)
+        n += -dotplace
+        memcpy(out + n, digits, nd)
+        n += nd
+    elif dotplace >= nd:
+        memcpy(out + n, digits, nd)
+        n += nd
+        memset(out + n, 48, dotplace - nd)
+        n += dotplace - nd
+    else:
+        memcpy(out + n, digits, dotplace)
+        n += dotplace
+        out[n] = 46
+        memcpy(out + n + 1, digits + dotplace, nd - dotplace)
+        n += 1 + nd - dotplace
+    if leftdigits != dotplace:
+        n += snprintf(out + n, 16, "E%+d", leftdigits - dotplace)
+    return n
+
+
+cdef int _special_cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t k) except -1 nogil:
+    """A date, timestamp or decimal cell (present) rendered natively, else CELL_POLICY."""
+    cdef char text[400]
+    cdef int n = -1
+    cdef int step = plan.value_steps[i]
+    cdef int kind = plan.types[i]
+    if step < 0:
+        return CELL_POLICY
+    if col.kind == K_DECIMAL:
+        if kind != T_DATE:
+            n = _decimal_text(col, k, kind == T_NUMBER or step == C_JSON_NUMBER, text)
+    elif kind == T_DATE:
+        if plan.dates_native:
+            n = _moment_text(col, k, True, plan.zone_offset, text)
+    elif kind == T_STRING and step != C_JSON_NUMBER:
+        n = _moment_text(col, k, False, 0, text)
+    if n < 0:
+        return CELL_POLICY
+    return _out_encoded(out, step, <const unsigned char*>text, n)
 
 
 cdef int _rows(

@@ -2,14 +2,17 @@
 
 With pyarrow installed, pyarrow opens the data (``RecordBatchReader.from_stream``) and hands
 each batch to the core through its ``__arrow_c_array__`` capsules, zero-copy, and converts the
-columns the core does not read itself with ``to_pylist``; without pyarrow the core's own C
-stream reader opens it, and such columns are an error saying what to install.  Each chunk of
+columns the core does not read itself with ``to_pylist`` (and a chunk of a date, timestamp or
+decimal column on the first value the core leaves to the Python policy, `_LazyValues`);
+without pyarrow the core's own C stream reader opens it, and such values are an error saying
+what to install.  Each chunk of
 `arrow.CHUNK` rows renders with the GIL released into its own buffer; with several threads the
 chunks of a small window run at once and are taken in order, so the output keeps row order.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +20,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from . import arrow
-from ._contract import mark_row
+from ._contract import Step, mark_row
+from .catalog import ValueType
+from .values import DEFAULT_DATE_FORMAT, ValueOptions
 
 if TYPE_CHECKING:
     from .template import Slot, Template, _Batch
@@ -36,11 +41,45 @@ def _optional_pyarrow() -> Any:
     return pyarrow
 
 
-def plan(core: ModuleType, b: _Batch) -> Any:
+# The core's T_STRING, T_NUMBER, T_DATE (`_arrow.pxi`), in `ValueType`'s order.
+_TYPE_CODES = {value_type.value: code for code, value_type in enumerate(ValueType)}
+
+
+def _value_step(slot: Slot) -> int:
+    """The core step that encodes a value's rendered text in ``slot``: its own step, and for a
+    Date slot (whose step is -1: a str must be parsed first) the step of its encoder."""
+    from .encoding import ENCODERS
+    from .template import FAST_STEPS
+
+    if slot.type != "Date" or slot.step >= 0:
+        return slot.step
+    if slot.encoder == "json_value":
+        return int(Step.JSON_QUOTED)
+    return int(FAST_STEPS.get(ENCODERS[slot.encoder].steps, Step.POLICY))
+
+
+def _native_zone(options: ValueOptions) -> tuple[bool, int]:
+    """Whether the core renders Date values of these options itself (the default format in UTC
+    or a fixed offset of whole seconds), and that offset in seconds."""
+    zone = options.timezone
+    if options.date_format != DEFAULT_DATE_FORMAT or not isinstance(zone, dt.timezone):
+        return False, 0
+    offset = zone.utcoffset(None)
+    if offset.microseconds:
+        return False, 0
+    return True, offset.days * 86400 + offset.seconds
+
+
+def plan(core: ModuleType, template: Template, b: _Batch) -> Any:
     """The core's plan of the call, or None when its texts are not UTF-8 (a lone surrogate in
     the template's literal text): the pure path then renders it and fails as it does."""
+    types = [_TYPE_CODES[s.type] for s in b.slots]
+    dates_native, offset = _native_zone(template.options)
     try:
-        return core.ArrowPlan(b.literals, b.steps, b.missing, [s.type == "Number" for s in b.slots])
+        return core.ArrowPlan(
+            b.literals, b.steps, b.missing, types, [_value_step(s) for s in b.slots],
+            dates_native, offset,
+        )  # fmt: skip
     except UnicodeEncodeError:
         return None
 
@@ -83,6 +122,21 @@ class _ChunkColumns(Mapping[str, Sequence[Any]]):
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+class _LazyValues:
+    """A chunk's Python values of a column the core reads itself (dates, timestamps, decimals),
+    converted by pyarrow the first time the value policy needs one of them."""
+
+    def __init__(self, values: Callable[[str], Sequence[Any]], name: str) -> None:
+        self._values = values
+        self._name = name
+        self._list: Sequence[Any] | None = None
+
+    def __getitem__(self, row: int) -> Any:
+        if self._list is None:
+            self._list = self._values(self._name)
+        return self._list[row]
 
 
 def _tasks(
@@ -148,7 +202,8 @@ def _task(
     def values(name: str) -> Sequence[Any]:
         if pa_batch is None:
             raise ImportError(
-                f"a derived field needs pyarrow to read {name!r}: {arrow.INSTALL_HINT}"
+                f"column {name!r} as Python values (for a derived field or a value the core "
+                f"leaves to the Python policy) needs pyarrow: {arrow.INSTALL_HINT}"
             )
         column = pa_batch.column(names.index(name)).slice(start, stop - start)
         return read(column, name, base + start)
@@ -156,6 +211,9 @@ def _task(
     pylists: list[Any] = [None] * len(slots)
     for i in foreign:
         pylists[i] = values(slots[i].key)
+    for i, slot in enumerate(slots):
+        if columns.lazy(i):
+            pylists[i] = _LazyValues(values, slot.key)
     policy = column_resolver(slots, _ChunkColumns(values, names))
 
     def resolve(i: int, value: object, row: int) -> str:
@@ -226,7 +284,7 @@ def _outputs(
 def render(
     core: ModuleType, template: Template, b: _Batch, sources: Iterable[object], threads: int
 ) -> Any:
-    core_plan = plan(core, b)
+    core_plan = plan(core, template, b)
     if core_plan is None:
         return None
     tasks = _tasks(core, template, b, sources, core_plan, False, b"")
@@ -252,7 +310,7 @@ def write(
     write_all: Callable[[bytes], None],
     separator: bytes,
 ) -> int | None:
-    core_plan = plan(core, b)
+    core_plan = plan(core, template, b)
     if core_plan is None:
         return None
     total = 0

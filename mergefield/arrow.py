@@ -6,13 +6,14 @@ DataFrame, a DuckDB relation) or an iterable of such record batches.  Each colum
 record key of the template's Lead slots, exactly as `Template.render_columns` reads a mapping,
 so the result equals `render_many` over the rows of ``to_pylist()``.  The work is cut into
 chunks of at most `CHUNK` rows.  The compiled core reads the Arrow C Data Interface itself and
-renders the types it knows (strings, dictionary strings, integers, floats, bools, nulls) without
-a Python object per value and without the GIL, several chunks at once with ``threads``; every
-other column (dates, timestamps, decimals, ...) is converted with pyarrow's ``to_pylist`` and
-rendered by the Python value policy.  The pure-Python core does the whole job through pyarrow.
-A column the template reads but the data lacks is an error naming it; so is invalid UTF-8 in a
-string column in strict mode (lax mode decodes it with U+FFFD).  `write_arrow` writes whole
-chunks only, so a failure never leaves a partial line in the file.
+renders the types it knows (strings, dictionary strings, integers, floats, bools, nulls, dates,
+timestamps, decimals) without a Python object per value and without the GIL, several chunks at
+once with ``threads``; a value only Python renders (a Date field's own format or zone with
+rules, say) and every other column (lists, structs, ...) is converted with pyarrow's
+``to_pylist`` and rendered by the Python value policy.  The pure-Python core does the whole
+job through pyarrow.  A column the template reads but the data lacks is an error naming it; so
+is invalid UTF-8 in a string column in strict mode (lax mode decodes it with U+FFFD).
+`write_arrow` writes whole chunks only, so a failure never leaves a partial line in the file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .errors import RenderError
 if TYPE_CHECKING:
     from .template import Records, Slot, Template, _Batch
 
-__all__ = ["CHUNK", "INSTALL_HINT", "render_arrow", "write_arrow"]
+__all__ = ["CHUNK", "INSTALL_HINT", "pandas_table", "render_arrow", "write_arrow"]
 
 #: Rows rendered as one unit of work: a thread's share, and what `write_arrow` writes at once.
 CHUNK = 65536
@@ -248,3 +249,34 @@ def write_arrow(
         _locate(exc, 0)
         raise
     return total
+
+
+def pandas_table(frame: Any, keys: Sequence[str]) -> Any:
+    """Columns ``keys`` of the pandas DataFrame ``frame`` as a pyarrow Table for `render_arrow`,
+    or None when the Arrow path would not see what ``frame.to_dict("records")`` gives.
+
+    Every column must hold values Arrow keeps as they are: numbers, bools, datetimes (naive or
+    zoned), pandas strings and Arrow dtypes.  An ``object`` or categorical column (Python
+    objects, which Arrow would convert: a mix of ints and floats, say) keeps the caller's Python
+    path, as does a frame without pyarrow or a template that reads no column.  A key the frame
+    lacks is a column of nulls, missing on every row as an absent key is in `render_many`.
+    """
+    if not keys:
+        return None
+    try:
+        import pandas as pd
+        import pyarrow as pa
+    except ImportError:
+        return None
+    arrays = {}
+    for key in keys:
+        if key not in frame.columns:
+            arrays[key] = pa.nulls(len(frame))
+            continue
+        column = frame[key]
+        dtype = getattr(column, "dtype", None)  # a DataFrame when the name is not unique
+        native = isinstance(dtype, (pd.ArrowDtype, pd.StringDtype, pd.DatetimeTZDtype))
+        if not native and getattr(dtype, "kind", "O") not in "biufM":
+            return None
+        arrays[key] = pa.array(column, from_pandas=True)
+    return pa.table(arrays)

@@ -6,7 +6,8 @@ column alone), `render_bag` maps a Bag of lead mappings to rendered strings, and
 writes one file of rendered lines per partition, named by partition index and written under a
 temporary name that is renamed into place only when complete, so a task that a worker's death makes
 the scheduler run again overwrites its file instead of duplicating or truncating it.  A DataFrame
-partition goes through `Template.render_columns` / `Template.write_columns` (the columnar fast path)
+partition goes through `Template.render_arrow` / `Template.write_arrow` when its columns are
+Arrow-friendly (`arrow.pandas_table`), else `Template.render_columns` / `Template.write_columns`,
 with exactly the values ``DataFrame.to_dict("records")`` would give `Template.render_many`: NaN,
 ``None``, ``pandas.NA`` and ``NaT`` are missing, and ints, floats, nullable integers, timestamps
 (naive or zoned) and strings render as SPEC section 3 says.  The template and the fixed records
@@ -38,6 +39,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
         'mergefield.dask needs Dask and pandas: pip install "mergefield[dask]"'
     ) from exc
 
+from .arrow import pandas_table
 from .run import RenderRun
 from .template import ROW_RESOURCE, Records, Template
 
@@ -122,7 +124,14 @@ def _series_meta(column: str) -> pd.Series:
 
 
 def _render_series_partition(frame: pd.DataFrame, job: _Job) -> pd.Series:
-    rendered = job.render_frame(frame)
+    # Arrow-friendly columns (numbers, datetimes, pandas strings) render in the core's Arrow
+    # path: no Python object per value, dates included; `object` columns keep the Python one.
+    table = pandas_table(frame, job.run.lead_columns)
+    rendered = (
+        job.render_frame(frame)
+        if table is None
+        else job.run.template.render_arrow(table, threads=1, **job.run.records).to_pylist()
+    )
     return pd.Series(rendered, index=frame.index, dtype=RENDERED_DTYPE, name=job.column)
 
 
@@ -195,7 +204,16 @@ def _write_partition(
     temp = os.path.join(directory, f".{base}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temp, "wb") as file:
-            rows = job.write(part, file, separator)
+            table = (
+                pandas_table(part, job.run.lead_columns) if isinstance(part, pd.DataFrame) else None
+            )
+            if table is not None:  # through the Arrow path, as `_render_series_partition`
+                records: Any = job.run.records
+                rows = job.run.template.write_arrow(
+                    table, file, separator=separator, threads=1, **records
+                )
+            else:
+                rows = job.write(part, file, separator)
             file.flush()
             # Without it a crash after the rename can leave a complete name on empty content.
             os.fsync(file.fileno())

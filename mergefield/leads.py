@@ -20,6 +20,7 @@ import codecs
 import csv
 import json
 import re
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, NamedTuple, Protocol
@@ -29,14 +30,17 @@ from mergefield._messages import did_you_mean, json_type_name
 __all__ = [
     "ENCODINGS",
     "FORMATS",
+    "ArrowLeads",
     "DecodeFailure",
     "LeadReader",
     "LeadRow",
     "LeadsError",
     "TextSource",
+    "arrow_format",
     "binary_kind",
     "did_you_mean",
     "format_from_name",
+    "open_arrow_leads",
     "open_leads",
     "read_leads",
     "sniff_delimiter",
@@ -59,16 +63,15 @@ _DELIMITERS = (",", ";", "\t", "|")
 _MAX_BROKEN_QUOTES = 100
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
-# Binary formats people pass for leads, by their first bytes.
+# Binary formats people pass for leads that mergefield does not read, by their first bytes (the
+# Arrow formats it reads have their magic in `_FORMATS`).
 _MAGIC = (
-    (b"PAR1", "a Parquet file"),
     (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"BZh", "a bzip2 archive"),
     (b"\xfd7zXZ", "an xz archive"),
     (b"\x28\xb5\x2f\xfd", "a zstd archive"),
-    (b"ARROW1", "an Arrow/Feather file"),
     (b"Obj\x01", "an Avro file"),
     (b"ORC", "an ORC file"),
     (b"SQLite format 3", "an SQLite database"),
@@ -264,7 +267,10 @@ class LeadReader:
 class _Format(NamedTuple):
     label: str
     extensions: tuple[str, ...]
-    open: Callable[[_Text, str | None], LeadReader]
+    open: Callable[[_Text, str | None], LeadReader] | None
+    # Arrow formats: read from the binary file by pyarrow (`open_arrow_leads`), not as text.
+    open_arrow: Callable[[IO[bytes], str], ArrowLeads] | None = None
+    magic: bytes | None = None
 
 
 def _open_csv(stream: _Text, delimiter: str | None) -> LeadReader:
@@ -279,11 +285,23 @@ def _open_json(stream: _Text, delimiter: str | None) -> LeadReader:
     return LeadReader(_json_array_rows(stream))
 
 
+def _open_parquet(binary: IO[bytes], name: str) -> ArrowLeads:
+    return _ParquetLeads(binary, name)
+
+
+def _open_ipc(binary: IO[bytes], name: str) -> ArrowLeads:
+    return _IpcLeads(binary, name)
+
+
 # The one table of lead formats: a new format is one line here (and its reader).
 _FORMATS: dict[str, _Format] = {
     "csv": _Format("CSV", (".csv", ".tsv"), _open_csv),
     "jsonl": _Format("JSON Lines", (".jsonl", ".ndjson"), _open_jsonl),
     "json": _Format("a JSON array", (".json",), _open_json),
+    "parquet": _Format("Parquet", (".parquet", ".pq"), None, _open_parquet, b"PAR1"),
+    "arrow": _Format(
+        "Arrow IPC", (".arrow", ".arrows", ".feather", ".ipc"), None, _open_ipc, b"ARROW1"
+    ),
 }
 
 FORMATS = tuple(_FORMATS)
@@ -304,9 +322,21 @@ def format_from_name(name: str) -> str | None:
     return None
 
 
+def arrow_format(name: str, fmt: str | None, head: bytes) -> str | None:
+    """The Arrow format (``parquet``, ``arrow``) a leads file is read in, or ``None`` for text:
+    ``fmt`` when given, else the file name's extension, else the file's first bytes."""
+    fmt = fmt or format_from_name(name)
+    if fmt is None:
+        fmt = next((f for f, s in _FORMATS.items() if s.magic and head.startswith(s.magic)), None)
+    return fmt if fmt is not None and _FORMATS[fmt].open_arrow is not None else None
+
+
 def binary_kind(head: bytes) -> str | None:
     """What a file starting with ``head`` is when it is a known binary format, or binary at all
     (a NUL byte, which no CSV or JSON text in UTF-8, Latin-1 or cp1252 holds); else ``None``."""
+    for fmt, spec in _FORMATS.items():
+        if spec.magic and head.startswith(spec.magic):
+            return f"a {spec.label} file (read it with --leads-format {fmt})"
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return what
@@ -345,7 +375,18 @@ def open_leads(
     spec = _FORMATS.get(fmt)
     if spec is None:
         raise LeadsError(f"unknown lead format {fmt!r}; supported: {supported_formats()}")
+    if spec.open is None:
+        raise LeadsError(f"{source.name}: {spec.label} leads are read with open_arrow_leads")
     return spec.open(source, delimiter)
+
+
+def open_arrow_leads(binary: IO[bytes], fmt: str, name: str) -> ArrowLeads:
+    """An `ArrowLeads` over the binary file ``binary`` in Arrow format ``fmt`` (``parquet``,
+    ``arrow``); `LeadsError` names the file when pyarrow is missing or cannot open it."""
+    spec = _FORMATS.get(fmt)
+    if spec is None or spec.open_arrow is None:
+        raise LeadsError(f"{fmt!r} is not an Arrow lead format; supported: {supported_formats()}")
+    return spec.open_arrow(binary, name)
 
 
 def read_leads(stream: _Text, fmt: str, *, delimiter: str = ",") -> Iterator[LeadRow]:
@@ -358,6 +399,8 @@ def read_leads(stream: _Text, fmt: str, *, delimiter: str = ",") -> Iterator[Lea
     spec = _FORMATS.get(fmt)
     if spec is None:
         raise ValueError(f"unknown lead format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if spec.open is None:
+        raise ValueError(f"{spec.label} is binary: read it with open_arrow_leads, not as text")
     try:
         return iter(spec.open(stream, delimiter))
     except LeadsError as exc:
@@ -787,3 +830,135 @@ def _json_array_rows(stream: _Text) -> Iterator[LeadRow]:
             yield LeadRow(
                 number, line, None, f"a lead must be a JSON object, not {json_type_name(value)}"
             )
+
+
+# --- Arrow formats -----------------------------------------------------------------------------
+
+
+class ArrowLeads(LeadReader):
+    """A Parquet or Arrow IPC leads file, read by pyarrow a record batch at a time.
+
+    ``columns`` is the schema's names (the header).  `batches` yields record batches of at most
+    ``size`` rows holding the named columns only, so memory is bounded by one batch whatever the
+    file's size; iterating yields one `LeadRow` per row (``line`` 0: the file has no lines).  A
+    file that cannot be opened, or whose data breaks off or is damaged part way, raises
+    `LeadsError` naming the file (and the rows read before the damage).
+    """
+
+    label = "Arrow"
+
+    def __init__(self, binary: IO[bytes], name: str) -> None:
+        super().__init__(iter(()))
+        self.name = name
+        self._binary = binary
+        try:
+            from .arrow import _pyarrow
+
+            self._pa = _pyarrow(f"reading {self.label} leads ({name})")
+            self.columns = tuple(self._open())
+        except (ImportError, LeadsError) as exc:
+            if binary is not getattr(sys.stdin, "buffer", None):
+                binary.close()  # nobody else will: the caller gets no reader
+            raise LeadsError(str(exc)) from None
+
+    def _open(self) -> list[str]:
+        raise NotImplementedError
+
+    def _batches(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def _damaged(self, exc: Exception, rows: int | None) -> LeadsError:
+        if rows is None:
+            where = ""
+        elif rows == 0:
+            where = " (it broke off before its first row)"
+        else:
+            where = f" after row {rows} (rows 1 to {rows} were read)"
+        return LeadsError(f"{self.name} is not a readable {self.label} file{where}: {exc}")
+
+    def batches(self, columns: Sequence[str] | None = None, size: int = 65536) -> Iterator[Any]:
+        """pyarrow record batches of at most ``size`` rows with ``columns`` (default: all)."""
+        rows = 0
+        source = self._batches_of(columns, size)
+        while True:
+            try:
+                batch = next(source)
+            except StopIteration:
+                return
+            except (self._pa.ArrowException, OSError, ValueError, EOFError) as exc:
+                raise self._damaged(exc, rows) from None
+            for start in range(0, batch.num_rows, size):
+                part = batch.slice(start, size)
+                rows += part.num_rows
+                yield part
+
+    def _batches_of(self, columns: Sequence[str] | None, size: int) -> Iterator[Any]:
+        for batch in self._batches():
+            yield batch if columns is None else batch.select(list(columns))
+
+    def __iter__(self) -> Iterator[LeadRow]:
+        number = 0
+        for batch in self.batches():
+            for record in batch.to_pylist():
+                number += 1
+                yield LeadRow(number, 0, record)
+
+    def close(self) -> None:
+        self._binary.close()
+
+
+class _ParquetLeads(ArrowLeads):
+    label = "Parquet"
+
+    def _open(self) -> list[str]:
+        if not self._binary.seekable():
+            raise LeadsError(
+                f"{self.name}: Parquet leads cannot come from a pipe (the reader needs to seek "
+                "to the file's footer); give the file's path"
+            )
+        import pyarrow.parquet as pq
+
+        try:
+            self._file = pq.ParquetFile(self._binary)
+        except (self._pa.ArrowException, OSError, ValueError) as exc:
+            raise self._damaged(exc, None) from None
+        return list(self._file.schema_arrow.names)
+
+    def _batches_of(self, columns: Sequence[str] | None, size: int) -> Iterator[Any]:
+        # Only the columns the template reads are decoded: the rest of the file is never read.
+        # A row group at a time: pyarrow's reader decodes ahead, so damage in a later group
+        # would otherwise stop the run before the rows of the groups in front of it.
+        for group in range(self._file.num_row_groups):
+            yield from self._file.iter_batches(
+                batch_size=size, row_groups=[group], columns=columns, use_threads=False
+            )
+
+
+class _IpcLeads(ArrowLeads):
+    label = "Arrow IPC"
+
+    def _open(self) -> list[str]:
+        ipc = self._pa.ipc
+        try:
+            if self._binary.seekable() and self._binary.read(6) == b"ARROW1":
+                self._binary.seek(0)
+                # The file format ends with a footer: a file cut short is an error here, where a
+                # stream cut at a batch boundary would just end.
+                self._reader: Any = ipc.open_file(self._binary)
+            else:
+                if self._binary.seekable():
+                    self._binary.seek(0)
+                elif getattr(self._binary, "peek", lambda n: b"")(8)[:6] == b"ARROW1":
+                    self._binary.read(8)  # a file piped in: its body is a stream
+                self._reader = ipc.open_stream(self._binary)
+        except (self._pa.ArrowException, OSError, ValueError) as exc:
+            raise self._damaged(exc, None) from None
+        return list(self._reader.schema.names)
+
+    def _batches(self) -> Iterator[Any]:
+        reader = self._reader
+        if isinstance(reader, self._pa.ipc.RecordBatchFileReader):
+            for index in range(reader.num_record_batches):
+                yield reader.get_batch(index)
+        else:
+            yield from reader

@@ -174,7 +174,7 @@ class RenderRun:
             counts.read += 1
             if row.record is None:
                 assert row.error is not None
-                self._fail(row, row.error, write, warn)
+                self.fail(row, row.error, write, warn)
                 if row.fatal:
                     counts.stopped = f"stopped reading at row {row.number}: cannot go on"
                     return False
@@ -186,9 +186,9 @@ class RenderRun:
                     result, defaulted = self._one(row.record)
                 index += 1
                 if isinstance(result, RenderError):
-                    self._fail(row, result.message, write, warn)
+                    self.fail(row, result.message, write, warn)
                 else:
-                    self._emit(row, result, defaulted, write, warn)
+                    self.emit(row, result, defaulted, write, warn)
             if self.stop_on_failure and counts.failed:
                 counts.stopped = f"stopped at row {row.number} (--strict)"
                 return False
@@ -201,7 +201,7 @@ class RenderRun:
             return exc, False
         return report.texts[0], report.defaulted[0]
 
-    def _fail(
+    def fail(
         self,
         row: LeadRow,
         message: str,
@@ -212,11 +212,12 @@ class RenderRun:
         self.counts.failed += 1
         lead_id = self.lead_id(row)
         who = f"row {row.number}" if lead_id == row.number else f"row {row.number} (id {lead_id})"
-        warn(f"{self.name}:{row.line}: {who}: {message}")
+        where = f"{self.name}:{row.line}" if row.line else self.name  # 0: a file without lines
+        warn(f"{where}: {who}: {message}")
         if self.jsonl:
             write(_jsonl({"row": row.number, "id": lead_id, "error": message}))
 
-    def _emit(
+    def emit(
         self,
         row: LeadRow,
         text: str,
@@ -232,7 +233,7 @@ class RenderRun:
                 text = _JSON_SPACE.sub(lambda m: m.group(1) or "", text)
             found = LINE_BREAK.search(text)
             if found is not None:
-                self._fail(
+                self.fail(
                     row,
                     f"the rendered text holds a line break (U+{ord(found.group()):04X}), which "
                     "would split this lead in two; use --format jsonl to keep it",

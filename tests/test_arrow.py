@@ -12,9 +12,12 @@ import gc
 import io
 import os
 import re
+import subprocess
+import sys
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -51,6 +54,17 @@ _FLOATS64 = st.one_of(
 )
 
 
+_MOMENTS = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _utc_ms(moment: dt.datetime) -> dt.datetime:
+    return _utc(moment.replace(microsecond=moment.microsecond // 1000 * 1000))
+
+
 def _ints(name: str) -> st.SearchStrategy[int]:
     bits = _INT_BOUNDS[name]
     if name.startswith("u"):
@@ -84,7 +98,31 @@ COLUMN_TYPES: dict[str, tuple[Any, st.SearchStrategy[Any]]] = {
         ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)),
     ),
     "decimal": (pa.decimal128(12, 3), st.decimals(places=3, min_value=-(10**8), max_value=10**8)),
+    # Rendered in C too (dates, timestamps and decimals of every unit, zone and width):
+    "date64": (pa.date64(), st.dates()),
+    "timestamp_s": (pa.timestamp("s"), _MOMENTS.map(lambda d: d.replace(microsecond=0))),
+    "timestamp_utc": (pa.timestamp("us", tz="UTC"), _MOMENTS.map(_utc)),
+    "timestamp_ns": (pa.timestamp("ns", tz="-08:00"), _MOMENTS.map(_utc)),
+    "timestamp_named": (pa.timestamp("ms", tz="Europe/Berlin"), _MOMENTS.map(_utc_ms)),
+    "decimal_tiny": (pa.decimal128(38, 10), st.decimals(places=10, min_value=-1, max_value=1)),
+    "decimal_int": (
+        pa.decimal128(38, 0),
+        st.decimals(places=0, min_value=-(10**37), max_value=10**37),
+    ),
+    "decimal256": (
+        pa.decimal256(60, 5),
+        st.decimals(places=5, min_value=-(10**50), max_value=10**50),
+    ),
 }
+# What a template's Date fields render in: the default (UTC), fixed offsets, a zone with rules
+# (the Python policy's), a format of its own (the Python policy's).
+DATE_OPTIONS: list[dict[str, Any]] = [
+    {},
+    {"timezone": dt.timezone(dt.timedelta(hours=5, minutes=30))},
+    {"timezone": dt.timezone(dt.timedelta(hours=-11))},
+    {"timezone": ZoneInfo("America/New_York")},
+    {"date_format": "%d/%m/%Y %H:%M"},
+]
 
 
 def _array(type_name: str, values: list[Any]) -> Any:
@@ -95,11 +133,12 @@ def _array(type_name: str, values: list[Any]) -> Any:
 
 
 @st.composite
-def tables(draw: st.DrawFn, keys: list[str]) -> Any:
-    """A table with a column of a random type per key (and a row-count column), built from
-    random record batches (zero-row ones too) of arrays that may be slices of longer ones."""
+def tables(draw: st.DrawFn, keys: list[str], kinds: Sequence[str] = ()) -> Any:
+    """A table with a column of a random type (of ``kinds``, default all) per key (and a
+    row-count column), built from random record batches (zero-row ones too) of arrays that may
+    be slices of longer ones."""
     names = [*keys, "_n"]
-    types = {key: draw(st.sampled_from(sorted(COLUMN_TYPES))) for key in keys}
+    types = {key: draw(st.sampled_from(sorted(kinds or COLUMN_TYPES))) for key in keys}
     types["_n"] = "int64"
     nrows = draw(st.integers(0, 14))
     columns: dict[str, list[Any]] = {}
@@ -161,8 +200,9 @@ def test_render_arrow_equals_render_many(core: str, data: st.DataObject) -> None
     kind = data.draw(st.sampled_from(["url", "json", "form", "html", "text"]))
     mode = data.draw(st.sampled_from(["lax", "strict"]))
     source = data.draw(templates(kind=kind))
+    options = data.draw(st.sampled_from(DATE_OPTIONS))
     try:
-        template = mergefield.compile(source, kind=kind, mode=mode)
+        template = mergefield.compile(source, kind=kind, mode=mode, **options)
     except mergefield.TemplateError:
         assume(False)
     table = data.draw(tables(lead_keys(template)))
@@ -182,6 +222,118 @@ def test_render_arrow_equals_render_many(core: str, data: st.DataObject) -> None
             assert written == expected
     finally:
         arrow.CHUNK = saved
+
+
+# The column types the compiled core renders in C since dates, timestamps and decimals moved
+# there, and a template per kind with a String, a Number and a Date field (twice in JSON: as a
+# bare value and inside a string).
+TEMPORAL = sorted(k for k in COLUMN_TYPES if k.startswith(("date", "timestamp", "decimal")))
+TYPED_TEMPLATES = {
+    "text": "@{Lead:FirstName,} | @{Lead:Score,} | @{Lead:CreatedOn,}",
+    "html": "<p title='@{Lead:FirstName,}'>@{Lead:Score,} @{Lead:CreatedOn,}</p>",
+    "url": "https://x.test/?a=@{Lead:FirstName,}&b=@{Lead:Score,}&c=@{Lead:CreatedOn,}",
+    "form": "a=@{Lead:FirstName,}&b=@{Lead:Score,}&c=@{Lead:CreatedOn,}",
+    "json": '{"a": @{Lead:FirstName,}, "b": @{Lead:Score,}, "c": @{Lead:CreatedOn,}, '
+    '"d": "@{Lead:CreatedOn,} @{Lead:Score,}"}',
+}
+
+
+@SETTINGS
+@given(data=st.data())
+def test_dates_timestamps_and_decimals_equal_render_many(core: str, data: st.DataObject) -> None:
+    kind = data.draw(st.sampled_from(sorted(TYPED_TEMPLATES)))
+    options = data.draw(st.sampled_from(DATE_OPTIONS))
+    mode = data.draw(st.sampled_from(["lax", "strict"]))
+    template = mergefield.compile(TYPED_TEMPLATES[kind], kind=kind, mode=mode, **options)
+    table = data.draw(tables(["FirstName", "Score", "CreatedOn"], TEMPORAL))
+    threads = data.draw(st.sampled_from([1, 2]))
+    expected = expected_rows(template, table)
+    got = outcome(lambda: template.render_arrow(table, threads=threads, User=USER).to_pylist())
+    assert got == expected
+
+
+@pytest.fixture
+def policy_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """The values the Python value policy (`_Slot.resolve`) was asked to render."""
+    from mergefield.template import _Slot
+
+    calls: list[object] = []
+    resolve = _Slot.resolve
+
+    def counted(slot: _Slot, value: object) -> str:
+        calls.append(value)
+        return resolve(slot, value)
+
+    monkeypatch.setattr(_Slot, "resolve", counted)
+    yield calls
+
+
+@pytest.mark.parametrize("kind", sorted(TYPED_TEMPLATES))
+@pytest.mark.parametrize(
+    "zone", [dt.timezone.utc, dt.timezone(dt.timedelta(hours=-9, minutes=-30))]
+)
+def test_the_compiled_core_renders_dates_timestamps_and_decimals_in_c(
+    core: str, kind: str, zone: dt.tzinfo, policy_calls: list[object]
+) -> None:
+    moments = [
+        dt.datetime(2024, 2, 29, 23, 59, 58, 250000),
+        dt.datetime(1, 1, 1, 12),
+        dt.datetime(1969, 12, 31, 23, 59, 59, 999000),
+        dt.datetime(9999, 12, 30),
+    ]
+    days = [dt.date(2024, 2, 29), dt.date(1, 1, 1), dt.date(999, 12, 31), dt.date(9999, 12, 31)]
+    decimals = [decimal.Decimal(v) for v in ("1.50", "-0.01", "0.00", "-12345678901234567.89")]
+    tiny = [decimal.Decimal(v) for v in ("1E-10", "0E-10", "-0.0000123456", "123.4567890123")]
+    columns = {
+        # A Date slot reads every date and timestamp, whatever its unit or zone.
+        "CreatedOn": [
+            pa.array(days, pa.date32()), pa.array(days, pa.date64()),
+            *(pa.array(moments, pa.timestamp(unit)) for unit in ("s", "ms", "us")),
+            pa.array(moments[:1] * 4, pa.timestamp("ns", tz="America/New_York")),
+            pa.array([m.replace(tzinfo=dt.timezone.utc) for m in moments[:1] + moments[2:3]] * 2,
+                     pa.timestamp("ms", tz="+05:45")),
+        ],
+        # A String slot reads dates, timestamps (but nanoseconds, named zones) and decimals.
+        "FirstName": [
+            pa.array(days, pa.date32()), pa.array(days, pa.date64()),
+            pa.array([*moments[:3], None], pa.timestamp("ms")),
+            pa.array(moments[:1] + moments[2:3], pa.timestamp("us", tz="UTC")),
+            pa.array(moments[:1] + moments[2:3], pa.timestamp("s", tz="-03:00")),
+            pa.array(decimals, pa.decimal128(30, 2)), pa.array(tiny, pa.decimal128(38, 10)),
+            pa.array(decimals, pa.decimal256(60, 2)),
+        ],
+        # A Number slot reads decimals.
+        "Score": [pa.array(decimals, pa.decimal128(20, 2)), pa.array(tiny, pa.decimal128(38, 10)),
+                  pa.array(decimals, pa.decimal256(50, 2))],
+    }  # fmt: skip
+    template = mergefield.compile(TYPED_TEMPLATES[kind], kind=kind, timezone=zone)
+    for key, arrays in columns.items():
+        for array in arrays:
+            other = {k: pa.nulls(len(array)) for k in columns if k != key}
+            table = pa.table({key: array, **other})
+            expected = template.render_many(table.to_pylist())
+            policy_calls.clear()
+            assert template.render_arrow(table).to_pylist() == expected, (key, array.type)
+            if core == "cython":
+                assert [v for v in policy_calls if v is not None] == [], (key, array.type)
+
+
+def test_what_only_python_renders_still_goes_through_the_policy(
+    core: str, policy_calls: list[object]
+) -> None:
+    template = mergefield.compile("@{Lead:FirstName,}|@{Lead:CreatedOn,}", date_format="%d.%m.%Y")
+    named = pa.array([dt.datetime(2024, 7, 1, 12)], pa.timestamp("us", tz="Europe/Berlin"))
+    nanos = pa.array([dt.datetime(2024, 7, 1, 12)], pa.timestamp("ns"))
+    table = pa.table({"FirstName": named, "CreatedOn": nanos})
+    expected = template.render_many(table.to_pylist())
+    assert expected == ["2024-07-01 14:00:00+02:00|01.07.2024"]
+    policy_calls.clear()
+    assert template.render_arrow(table).to_pylist() == expected
+    assert len(policy_calls) == 2  # a zone with rules; the template's own date format
+    # A year that moves out of 1-9999 in the template's zone: Python's answer, on both cores.
+    late = mergefield.compile("@{Lead:CreatedOn,}", timezone=dt.timezone(dt.timedelta(hours=5)))
+    edge = pa.table({"CreatedOn": pa.array([dt.datetime(9999, 12, 31, 22)], pa.timestamp("s"))})
+    assert late.render_arrow(edge).to_pylist() == late.render_many(edge.to_pylist())
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -426,9 +578,18 @@ def test_core_stream_reader_without_pyarrow(core: str, monkeypatch: pytest.Monke
     file = io.BytesIO()
     assert template.write_arrow(table.to_batches(), file) == 3
     assert file.getvalue() == b"".join(r.encode() + b"\n" for r in expected)
+    # Dates, timestamps and decimals the core renders itself, without pyarrow...
     dated = table.set_column(0, "FirstName", pa.array([dt.date(2024, 1, 1)] * 3))
-    with pytest.raises(ImportError, match=r"'FirstName' has Arrow type 'tdD'.*mergefield\[arrow\]"):
-        template.render_arrow(dated)
+    assert pa.array(template.render_arrow(dated)).to_pylist() == template.render_many(
+        dated.to_pylist()
+    )
+    # ...but a value only Python renders, or a type the core does not read, needs pyarrow.
+    own_format = mergefield.compile("@{Lead:CreatedOn,}", date_format="%d.%m.%Y")
+    with pytest.raises(ImportError, match=r"'CreatedOn' as Python values.*mergefield\[arrow\]"):
+        own_format.render_arrow(pa.table({"CreatedOn": pa.array([dt.date(2024, 1, 1)])}))
+    listed = table.set_column(0, "FirstName", pa.array([[1]] * 3))
+    with pytest.raises(ImportError, match=r"'FirstName' has Arrow type '\+l'.*mergefield\[arrow\]"):
+        template.render_arrow(listed)
 
 
 def test_derived_field_reads_its_parts(core: str) -> None:
@@ -498,3 +659,55 @@ def test_short_column_is_named(core: str, monkeypatch: pytest.MonkeyPatch) -> No
     template = mergefield.compile("@{Lead:FirstName,} @{Lead:mx_B,}")
     with pytest.raises(ValueError, match="column 'mx_B' has 1 values for a batch of 3 rows"):
         template.render_arrow(Faulty())
+
+
+_STREAM = """
+import decimal, resource, sys
+import pyarrow as pa
+import mergefield
+
+batches, size = int(sys.argv[1]), int(sys.argv[2])
+template = mergefield.compile(
+    "https://x.test/?n=@{Lead:FirstName,}&d=@{Lead:CreatedOn,}&s=@{Lead:Score,}", kind="url"
+)
+batch = pa.record_batch({
+    "FirstName": pa.array([f"name {i} \\u00e9" for i in range(size)]),
+    "CreatedOn": pa.array([i * 1000 for i in range(size)], pa.timestamp("s")),
+    "Score": pa.array([decimal.Decimal(i) / 100 for i in range(size)], pa.decimal128(12, 2)),
+})
+
+class Sink:
+    bytes = 0
+    def write(self, data):
+        n = memoryview(data).nbytes
+        self.bytes += n
+        return n
+
+sink = Sink()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rows = template.write_arrow((batch for _ in range(batches)), sink, threads=2)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(rows, sink.bytes, (after - before) * 1024)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux ru_maxrss in KB")
+def test_streaming_many_rows_keeps_peak_memory_flat(core: str) -> None:
+    # write_arrow over a stream of batches holds a window of chunks, never the data or the
+    # output: 8x the rows must not grow the peak RSS of a fresh process by more than half.
+    env = dict(os.environ)
+    env.pop("MERGEFIELD_REQUIRE_EXTENSIONS", None)
+    if core == "python":
+        env["MERGEFIELD_NO_EXTENSIONS"] = "1"
+
+    def growth(batches: int) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", _STREAM, str(batches), "8192"],
+            capture_output=True, text=True, env=env, timeout=600, check=True,
+        )  # fmt: skip
+        rows, size, grown = map(int, done.stdout.split())
+        assert rows == batches * 8192 and size > rows * 40
+        return grown
+
+    small, large = growth(4), growth(32)
+    assert large <= 1.5 * max(small, 4 << 20), (small, large)

@@ -238,9 +238,15 @@ def test_binary_leads_are_refused_naming_the_formats(tmp_path: Path) -> None:
     parquet = write(tmp_path, "leads.parquet", b"PAR1\x15\x04\x15\x00" + bytes(64) + b"PAR1")
     done = run("render", "x", "--leads", parquet)
     assert done.returncode == 2 and done.stdout == ""
+    # A Parquet file is read by pyarrow (tests/test_cli_arrow.py); this one is not really one.
+    assert done.stderr.startswith(f"mergefield: error: {parquet} is not a readable Parquet file")
+    xlsx = write(tmp_path, "leads.xlsx", b"PK\x03\x04" + bytes(64))
+    done = run("render", "x", "--leads", xlsx)
+    assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
-        f"mergefield: error: {parquet} is a Parquet file, not a leads file mergefield can read; "
-        "supported: CSV (.csv, .tsv), JSON Lines (.jsonl, .ndjson), a JSON array (.json)\n"
+        f"mergefield: error: {xlsx} is a ZIP archive (an Excel .xlsx workbook?), not a leads file "
+        "mergefield can read; supported: CSV (.csv, .tsv), JSON Lines (.jsonl, .ndjson), a JSON "
+        "array (.json), Parquet (.parquet, .pq), Arrow IPC (.arrow, .arrows, .feather, .ipc)\n"
     )
     blob = write(tmp_path, "leads.dat", b"Id,Name\n1,\x00\x01\x02\n")
     done = run("render", "x", "--leads", blob)

@@ -37,7 +37,10 @@ import dask  # noqa: E402
 import mergefield  # noqa: E402
 from mergefield import _core  # noqa: E402
 from mergefield.dask import (  # noqa: E402
+    WrittenPartition,
     _Job,
+    _render_series_partition,
+    _write_partition,
     lead_columns,
     render_bag,
     render_dataframe,
@@ -530,3 +533,44 @@ def test_killed_workers_mid_write_leave_every_lead_exactly_once(
     lines = read_lines([str(out / name) for name in names(out)])
     assert len(set(lines)) == len(lines)  # every lead's URL carries its unique ProspectID
     assert lines == expected[: KILL_PARTITIONS * N_LEADS // N_FILES]
+
+
+def test_arrow_friendly_partitions_render_through_the_arrow_path(
+    core: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mergefield.template import Slot
+
+    t = mergefield.compile(TYPED)
+    job = _Job(RenderRun(t), "x")
+    calls: list[object] = []
+    resolve = Slot.resolve
+    render_arrow = mergefield.Template.render_arrow
+    arrow_calls: list[int] = []
+
+    def counted_resolve(slot: Slot, value: object) -> str:
+        calls.append(value)
+        return resolve(slot, value)
+
+    def counted_render_arrow(self: mergefield.Template, *args: Any, **kwargs: Any) -> Any:
+        arrow_calls.append(1)
+        return render_arrow(self, *args, **kwargs)
+
+    monkeypatch.setattr(Slot, "resolve", counted_resolve)
+    monkeypatch.setattr(mergefield.Template, "render_arrow", counted_render_arrow)
+    # Without its object columns (FirstName, mx_Any: absent keys, null on every row) the
+    # typed frame is all Arrow-friendly: numbers, datetimes with and without a zone, strings.
+    frame = typed_frame().drop(columns=["FirstName", "mx_Any"]).set_axis([10, 11, 12, 13])
+    expected = t.render_many(frame.to_dict("records"))
+    assert expected == [line.rsplit("|", 2)[0] + "||" for line in TYPED_EXPECTED]
+    calls.clear()
+    assert _render_series_partition(frame, job).tolist() == expected
+    assert arrow_calls == [1]
+    if core == "cython":  # dates too: no value of the partition asked the Python policy
+        assert [value for value in calls if value is not None] == []
+    path = str(tmp_path / "part.txt")
+    assert _write_partition(frame, job, path, b"\n") == WrittenPartition(path, 4)
+    assert Path(path).read_text("utf-8") == "".join(f"{line}\n" for line in expected)
+    # An object column keeps the Python path (Arrow would convert its values).
+    arrow_calls.clear()
+    assert _render_series_partition(typed_frame(), job).tolist() == TYPED_EXPECTED
+    assert arrow_calls == []

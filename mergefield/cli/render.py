@@ -40,10 +40,13 @@ from mergefield.cli.output import Output, OutputError
 from mergefield.diagnostics import ERROR
 from mergefield.errors import MergefieldError, TemplateError
 from mergefield.leads import (
+    ArrowLeads,
     LeadReader,
     LeadRow,
     LeadsError,
     TextSource,
+    arrow_format,
+    open_arrow_leads,
     open_leads,
 )
 from mergefield.run import LINE_BREAK, RenderRun, RunCounts
@@ -152,7 +155,7 @@ def _delimiter(given: str | None) -> str | None:
     return named
 
 
-def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource]:
+def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource | ArrowLeads]:
     path = args.leads
     name = "<stdin>" if path == "-" else path
     try:
@@ -161,9 +164,16 @@ def _open_leads(args: argparse.Namespace) -> tuple[LeadReader, TextSource]:
     except OSError as exc:
         fail(f"cannot read leads {path}: {exc.strerror or exc}")
     try:
+        peek = getattr(binary, "peek", None)
+        fmt = arrow_format(name, args.leads_format, peek(8)[:8] if peek is not None else b"")
+        if fmt is not None:  # Parquet, Arrow IPC: read by pyarrow, rendered a batch at a time
+            arrow_leads = open_arrow_leads(binary, fmt, name)
+            return arrow_leads, arrow_leads
         source = TextSource(binary, args.encoding, name=name)
         reader = open_leads(source, args.leads_format, delimiter=_delimiter(args.delimiter))
     except LeadsError as exc:
+        if path != "-":
+            binary.close()
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read leads {path}: {exc.strerror or exc}")
@@ -368,7 +378,7 @@ def _render_leads(
     source: _Source,
     run: RenderRun,
     reader: LeadReader,
-    text: TextSource,
+    text: TextSource | ArrowLeads,
 ) -> int:
     name = text.name
     if reader.sniffed and reader.delimiter != ",":
@@ -379,7 +389,8 @@ def _render_leads(
     rows = iter(reader)
     counts = run.counts
     try:
-        first = next(rows, None)  # for --id-field with JSON, before any output exists
+        # For --id-field with JSON, before any output exists (Arrow leads have a header).
+        first = None if isinstance(reader, ArrowLeads) else next(rows, None)
     except KeyboardInterrupt:
         counts.stopped = "interrupted (SIGINT)"
         _print_summary(counts)
@@ -409,7 +420,9 @@ def _check_id_key(id_field: str, first: LeadRow | None, name: str) -> None:
     )
 
 
-def _stream(run: RenderRun, leads: Iterable[LeadRow], output: str | None, text: TextSource) -> int:
+def _stream(
+    run: RenderRun, leads: Iterable[LeadRow], output: str | None, text: TextSource | ArrowLeads
+) -> int:
     """Render ``leads`` into ``output`` (stdout for None) with a progress bar on a terminal;
     ``EXIT_OK``, or the status of what stopped the run (said in ``run.counts.stopped``)."""
     counts = run.counts
@@ -421,8 +434,14 @@ def _stream(run: RenderRun, leads: Iterable[LeadRow], output: str | None, text: 
             out = Output(output)
         except OutputError as exc:
             fail(str(exc))
-        run.run(leads, out.write, _warn, bar.update)
-        if text.failure is not None:
+        if isinstance(text, ArrowLeads):
+            from mergefield.cli import arrow as cli_arrow
+
+            if not cli_arrow.run(run, text, out.write, _warn, bar.update):
+                status = EXIT_USAGE  # the file broke off: counts.stopped says where
+        else:
+            run.run(leads, out.write, _warn, bar.update)
+        if isinstance(text, TextSource) and text.failure is not None:
             counts.stopped = _decode_message(text, counts.read + 1)
             status = EXIT_USAGE
         if counts.stopped is None:
