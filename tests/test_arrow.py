@@ -254,17 +254,17 @@ def test_dates_timestamps_and_decimals_equal_render_many(core: str, data: st.Dat
 
 @pytest.fixture
 def policy_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """The values the Python value policy (`_Slot.resolve`) was asked to render."""
-    from mergefield.template import _Slot
+    """The values the Python value policy (`Slot.resolve`) was asked to render."""
+    from mergefield.template import Slot
 
     calls: list[object] = []
-    resolve = _Slot.resolve
+    resolve = Slot.resolve
 
-    def counted(slot: _Slot, value: object) -> str:
+    def counted(slot: Slot, value: object) -> str:
         calls.append(value)
         return resolve(slot, value)
 
-    monkeypatch.setattr(_Slot, "resolve", counted)
+    monkeypatch.setattr(Slot, "resolve", counted)
     yield calls
 
 

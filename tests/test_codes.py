@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mergefield.escaping import ERROR_CODES
 
 import mergefield
 from mergefield import codes
 from mergefield.codes import CODES, Code, code_table_markdown, diagnostic, explanation
+from mergefield.escaping import ERROR_CODES
 
 from .conftest import REPO
 
@@ -68,8 +68,7 @@ def found_codes(code: Code, tmp_path: Path) -> list[str]:
         found = mergefield.check(code.example, kind=code.kind, context=code.context)
         return [d.code for d in found]
     pytest.importorskip("jsonschema")
-    from mergefield.connector import check_file
-    from mergefield.connector import check_text
+    from mergefield.connector import check_file, check_text
 
     if code.form == "file":
         path = tmp_path / "connector.json"
@@ -169,12 +168,11 @@ def code_like_literals() -> list[str]:
         if path.name == "codes.py":
             continue
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in CODES or (
-                    CODE_LIKE.match(node.value) and node.value not in NOT_CODES
-                ):
-                    where = path.relative_to(PACKAGE)
-                    found.append(f"{where}:{node.lineno}: {node.value!r}")
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if node.value in CODES or (CODE_LIKE.match(node.value) and node.value not in NOT_CODES):
+                where = path.relative_to(PACKAGE)
+                found.append(f"{where}:{node.lineno}: {node.value!r}")
     return found
 
 
