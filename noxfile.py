@@ -5,8 +5,9 @@ Cython core for that Python, required to build) and runs the whole suite on the 
 then again with `MERGEFIELD_NO_EXTENSIONS=1` on the pure-Python core.  `nox -s fast-3.12` does
 the same with the fast subset (`-m "not slow" --hypothesis-profile=fast`: no test marked slow,
 each property on a few examples), and `nox -s compiled-3.12` runs that subset on the compiled
-core only, which `.ci/run` uses for the Pythons other than its main one.  Arguments after `--` go to pytest.  Interpreters are looked up on PATH and, failing
-that, in pyenv's versions folder, so a machine with pyenv needs no shims selected.
+core only, which `.ci/run` uses for the Pythons other than its main one.  Arguments after `--`
+go to pytest.  Interpreters are looked up on PATH and, failing that, in pyenv's versions folder,
+so a machine with pyenv needs no shims selected.
 """
 
 from __future__ import annotations
