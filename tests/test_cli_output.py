@@ -96,6 +96,9 @@ def test_ctrl_c_exits_130_with_a_summary_and_the_old_output(tmp_path: Path) -> N
         ],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A suite started in the background of a shell inherits SIGINT ignored, and Python then
+        # installs no handler: the child would never see the Ctrl-C and the test would hang.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as child:
         assert child.stdin is not None and child.stderr is not None
         child.stdin.write(b"Id,FirstName\n" + b"".join(b"%d,x\n" % i for i in range(10)))
