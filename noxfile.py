@@ -3,9 +3,11 @@
 `nox -s tests-3.12` installs the package with its `test` extra into a fresh venv (compiling the
 Cython core for that Python, required to build) and runs the whole suite on the compiled core,
 then again with `MERGEFIELD_NO_EXTENSIONS=1` on the pure-Python core.  `nox -s fast-3.12` does
-the same with the `-m "not slow"` subset, which `.ci/run` uses for the Pythons other than its
-main one.  Arguments after `--` go to pytest.  Interpreters are looked up on PATH and, failing
-that, in pyenv's versions folder, so a machine with pyenv needs no shims selected.
+the same with the fast subset (`-m "not slow" --hypothesis-profile=fast`: no test marked slow,
+each property on a few examples), and `nox -s compiled-3.12` runs that subset on the compiled
+core only, which `.ci/run` uses for the Pythons other than its main one.  Arguments after `--`
+go to pytest.  Interpreters are looked up on PATH and, failing that, in pyenv's versions folder,
+so a machine with pyenv needs no shims selected.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-FAST = ["-m", "not slow"]
+# The fast subset: no test marked slow, and every property on a few examples (the "fast"
+# hypothesis profile of tests/conftest.py); the full run on the main Python does the searching.
+FAST = ["-m", "not slow", "--hypothesis-profile=fast"]
 
 nox.options.sessions = ["fast"]
 nox.options.reuse_existing_virtualenvs = False

@@ -14,10 +14,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
+
+pytest.importorskip("pytest_benchmark")
+
 import bench_render as br
 import bench_tokenize as bt
 import leads as leadgen
-import pytest
 
 import mergefield
 import mergefield._core

@@ -22,6 +22,14 @@ from mergefield import _core, _fast_py, strategies
 # "input generation is slow" check are budgets in seconds, and failed on a busy machine.
 settings.register_profile("mergefield", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("mergefield")
+# The fast subset (`-m "not slow" --hypothesis-profile=fast`, what nox's fast sessions run on the
+# other Pythons) tries every property on a few examples: what differs between Pythons is the
+# build, the stdlib and third-party versions, which a few examples reach; the full run searches.
+FAST_PROFILE = "fast"
+FAST_EXAMPLES = 10
+settings.register_profile(
+    FAST_PROFILE, parent=settings.get_profile("mergefield"), max_examples=FAST_EXAMPLES
+)
 
 REQUIRE_EXTENSIONS = os.environ.get("MERGEFIELD_REQUIRE_EXTENSIONS", "") not in ("", "0")
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +49,24 @@ def compiled_core() -> ModuleType | None:
 
 
 CORES = {"cython": compiled_core(), "python": _fast_py}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under the fast profile, cap the examples of the properties that ask for more.
+
+    A profile sets only the default; `@settings(max_examples=2000)` on a test wins over it, so
+    the cap is applied to each test's own settings here.  Hypothesis keeps them on the test
+    function (an attribute it reads at call time); if a future version moves them, the tests
+    simply run their full counts.
+    """
+    if config.getoption("hypothesis_profile", None) != FAST_PROFILE:
+        return
+    for item in items:
+        function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        own = getattr(function, "_hypothesis_internal_use_settings", None)
+        if isinstance(own, settings) and own.max_examples > FAST_EXAMPLES:
+            capped = settings(own, max_examples=FAST_EXAMPLES)
+            function._hypothesis_internal_use_settings = capped  # type: ignore[union-attr]
 
 
 @pytest.fixture(params=["cython", "python"])

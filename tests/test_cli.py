@@ -471,6 +471,7 @@ def quick_start() -> list[str]:
     return shlex.split(line.removeprefix(QUICK_START_PREFIX))
 
 
+@pytest.mark.slow
 def test_quick_start_command_from_the_docs(tmp_path: Path) -> None:
     command = quick_start()
     assert command[:2] == ["mergefield", "render"]

@@ -218,6 +218,7 @@ def best_time(data: bytes) -> float:
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "value",
     [b'"' + b"x" * (2 << 20) + b'"', b"[" + b'"ab", ' * 300_000 + b"1]"],
@@ -292,6 +293,7 @@ def test_multi_line_json_body_is_compacted_to_one_line(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "use --format jsonl" in refused.stderr
 
 
+@pytest.mark.slow
 def test_the_examples_still_render_without_warnings() -> None:
     done = run("render", "--template-file", EXAMPLES / "sms_url.template", "--kind", "url",
                "--context", "grid", "--leads", EXAMPLES / "leads.csv")  # fmt: skip

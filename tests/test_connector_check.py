@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
 from PIL import Image
 
 import mergefield.connector as mc

@@ -9,8 +9,13 @@ import pickle
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
+
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
+import jsonschema
 
 import mergefield.connector as mc
 from mergefield.connector import ConnectorError, load, loads

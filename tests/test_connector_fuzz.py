@@ -15,6 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
 import mergefield.connector as mc
 from mergefield.connector import ConnectorError
 

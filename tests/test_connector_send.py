@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
+
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("httpx")
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
+import httpx
 
 from mergefield.connector import load
 from mergefield.connector.requests import HttpRequest, action_requests, event_request

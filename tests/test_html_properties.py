@@ -16,6 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
 import mergefield
 from mergefield import strategies
 from mergefield.catalog import DEFAULT_CATALOG

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("lark")
+
 import mergefield
 from mergefield import _fast_py, check, cli, reference
 from mergefield.errors import LineIndex, TemplateSyntaxError, line_and_column
@@ -57,6 +60,7 @@ def core_scanners() -> dict[str, Callable[[str, bool], object]]:
 CORE_SCANNERS = core_scanners()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(HOSTILE))
 @pytest.mark.parametrize("name", sorted(CORE_SCANNERS))
 def test_core_scan_is_linear(name: str, shape: str) -> None:
@@ -75,6 +79,7 @@ def test_pure_core_scan_runs_linear_steps(shape: str) -> None:
     assert big < 5 * small, (small, big)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", WORST)
 def test_reference_scan_is_linear(shape: str) -> None:
     # Lark is slow: only "comma" needs this size to show the old quadratic time.
@@ -82,16 +87,19 @@ def test_reference_scan_is_linear(shape: str) -> None:
     assert_linear(lambda s: reference.scan(s, False), HOSTILE[shape], size, runs=2)
 
 
+@pytest.mark.slow
 def test_strict_scan_stops_at_the_first_error() -> None:
     for scanner in CORE_SCANNERS.values():
         assert_linear(lambda s, scan=scanner: scan(s, True), HOSTILE["comma"], 100_000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(HOSTILE))
 def test_check_is_linear(shape: str) -> None:
     assert_linear(check, HOSTILE[shape], 10_000, runs=3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["text", "url", "html"])
 @pytest.mark.parametrize("shape", WORST)
 def test_compile_is_linear(core: str, shape: str, kind: str) -> None:
@@ -109,6 +117,7 @@ def cli_check(path: Path, *options: str) -> None:
     assert "syntax-error" in out.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [(), ("--verbose",), ("--format", "json")])
 @pytest.mark.parametrize("shape", ["comma", "open", "comma-then-crs"])
 def test_cli_check_is_linear(tmp_path: Path, shape: str, options: tuple[str, ...]) -> None:

@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("jsonschema")
+pytest.importorskip("PIL")
+
 import mergefield
 import mergefield.connector as mc
 from mergefield import strategies

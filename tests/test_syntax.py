@@ -17,6 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# Extras this module needs: without them it is skipped, not a collection error.
+pytest.importorskip("lark")
+
 import mergefield
 from mergefield import _fast_py, reference
 from mergefield.errors import TemplateSyntaxError
