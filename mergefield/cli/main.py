@@ -2,16 +2,7 @@
 
 Each command lives in its own module (`check`, `fields`, `render`); this one parses the
 arguments, dispatches and turns a `UsageError`, Ctrl-C or a closed pipe into the exit status.
-
-``check`` prints one ``FILE:LINE:COL: CODE message`` line per problem (``--verbose`` adds the
-source line with a caret, ``--format json`` a document for machines) and exits 0 when clean, 1
-when problems were found and 2 for usage or I/O errors.  ``fields`` lists the merge fields a
-context offers, like the portal's "View Merge Fields".  ``render`` streams leads from CSV, JSON
-Lines or a JSON array through one compiled template in chunks, so memory stays flat however
-long the list is; it writes one line per lead (or JSON Lines with each lead's id), reports every
-row it cannot render with its row number, and ends with a summary on stderr that accounts for
-every row read: rendered, defaulted (a token fell back to its default or to empty), failed.
-``docs/cli.md`` documents every flag with real output.
+What each command does and prints is said in the package's docstring (`mergefield.cli`).
 """
 
 from __future__ import annotations

@@ -17,15 +17,6 @@ from .check import check_file, check_text
 from .errors import ConnectorError
 from .load import load, loads, schema
 from .model import (
-    ACTION_TYPES,
-    ACTIONS,
-    AREAS,
-    CATEGORIES,
-    EVENT_NAMES,
-    SHOW_ON,
-    STATUSES,
-    ActionTemplate,
-    ActionType,
     AutomationAction,
     Basic,
     Configuration,
@@ -46,6 +37,17 @@ from .requests import (
     event_request,
 )
 from .rules import templates
+from .vocabulary import (
+    ACTION_TYPES,
+    ACTIONS,
+    AREAS,
+    CATEGORIES,
+    EVENT_NAMES,
+    SHOW_ON,
+    STATUSES,
+    ActionTemplate,
+    ActionType,
+)
 
 __all__ = [
     "ACTIONS",

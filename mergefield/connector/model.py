@@ -18,17 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .rules import check_connector
-from .vocabulary import (
-    ACTION_TYPES,
-    ACTIONS,
-    AREAS,
-    CATEGORIES,
-    EVENT_NAMES,
-    SHOW_ON,
-    STATUSES,
-    ActionTemplate,
-    ActionType,
-)
+from .vocabulary import EVENT_NAMES
 
 if TYPE_CHECKING:
     from mergefield.catalog import Catalog
@@ -37,15 +27,6 @@ if TYPE_CHECKING:
     from .sourcemap import SourceMap
 
 __all__ = [
-    "ACTIONS",
-    "ACTION_TYPES",
-    "AREAS",
-    "CATEGORIES",
-    "EVENT_NAMES",
-    "SHOW_ON",
-    "STATUSES",
-    "ActionTemplate",
-    "ActionType",
     "AutomationAction",
     "Basic",
     "Configuration",
