@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("pytest_benchmark")
+pytest.importorskip("lark")  # mergefield.reference, the Lark tokenizer measured here
 
 import bench_render as br
 import bench_tokenize as bt
