@@ -23,7 +23,7 @@ from mergefield.arrow import CHUNK, _pyarrow
 from mergefield.errors import RenderError
 from mergefield.leads import ArrowLeads, LeadRow, LeadsError
 from mergefield.run import ID_FIELDS, LINE_BREAK, RenderRun
-from mergefield.template import ROW_RESOURCE
+from mergefield.template import ROW_RESOURCE, batch_for
 
 __all__ = ["BATCH", "run"]
 
@@ -45,11 +45,7 @@ def _lead_keys(run: RenderRun) -> list[tuple[str, tuple[str, ...]]]:
 
 def _fixed_missing(run: RenderRun) -> bool:
     """Whether a token of a fixed record (User, Account, ...) falls back: then every lead does."""
-    return any(
-        slot.falls_back(run.records.get(slot.resource))
-        for slot in run.template.slots
-        if slot.resource != ROW_RESOURCE
-    )
+    return batch_for(run.template, run.records, "render_arrow").defaulted
 
 
 def run(

@@ -94,16 +94,8 @@ def advance(state: int, text: str, pos: int, endpos: int) -> int:
     Returns `SCHEME_CONTINUED` when ``state`` is `WHOLE_TAIL` and the text has a `:` before any
     `/`, `?` or `#`: the caller reports ``url-scheme-slot`` at the whole-URL token.
     """
-    # Most tokens stand in a path or query, where only the last delimiter matters: answer those
-    # before the character loop.
-    if state == PATH:
-        if text.find("#", pos, endpos) >= 0:
-            return FRAGMENT
-        return QUERY if text.find("?", pos, endpos) >= 0 else PATH
-    if state == QUERY:
-        return FRAGMENT if text.find("#", pos, endpos) >= 0 else QUERY
-    if state == FRAGMENT:
-        return state
+    # Most tokens stand in a path or query: the loop answers those at once, from the last
+    # delimiter, without reading the characters one by one.
     i = pos
     while i < endpos:
         if state == START:
