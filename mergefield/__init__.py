@@ -11,8 +11,8 @@ calls for; ``mergefield.check`` reports every problem of a template as a `Diagno
 Public modules: `mergefield`, `mergefield.catalog`, `mergefield.connector`,
 `mergefield.connector.send`, `mergefield.dask`, `mergefield.testing`, `mergefield.strategies`,
 `mergefield.pytest_plugin`.  Their ``__all__`` is the public API; every other module
-(``escaping``, ``encoding``, ``values``, ``template``, the ``_``-prefixed ones, ...) is internal
-and may change in any release.
+(``escaping``, ``encoding``, ``values``, ``template``, the submodules of ``testing``, the
+``_``-prefixed ones, ...) is internal and may change in any release.
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ def test_the_graph_sees_every_kind_of_import() -> None:
     # `from package import name`: the package
     assert "mergefield.escaping" in graph["mergefield.checker"]
     # inside a function
-    assert "mergefield.strategies" in graph["mergefield.testing"]
+    assert "mergefield.testing.strategies" in graph["mergefield.testing.assertions"]
     # not under `if TYPE_CHECKING:` (annotations only): the package names the connector's types
     assert "mergefield.connector" not in graph["mergefield"]
     assert "if TYPE_CHECKING:" in (PACKAGE / "__init__.py").read_text("utf-8")

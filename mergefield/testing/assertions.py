@@ -369,7 +369,7 @@ def fuzz_template(
     """
     from hypothesis import HealthCheck, given, settings
 
-    from mergefield.strategies import records
+    from mergefield.testing.strategies import records
 
     @settings(
         max_examples=max_examples,

@@ -8,10 +8,11 @@ compile errors of SPEC section 4 even with ``check_names=False``: one rule for a
 renders it in lax and in strict mode with records drawn by `mergefield.strategies.records` and
 checks each rendering with `mergefield.testing.assert_renders_safely`.  A connector file that
 does not load is one failing test that shows why.  Installed with the ``testing`` extra, the
-package registers this module under the ``pytest11`` entry point, which adds the ini options
-``mergefield_max_examples`` (records drawn per template and mode, default 100) and
-``mergefield_derandomize`` (draw the same records on every run); ``connector_tests`` also works
-without the entry point, with those defaults.
+package registers `mergefield.pytest_plugin` (the public name, which re-exports this module's)
+under the ``pytest11`` entry point, which adds the ini options ``mergefield_max_examples``
+(records drawn per template and mode, default 100) and ``mergefield_derandomize`` (draw the
+same records on every run); ``connector_tests`` also works without the entry point, with those
+defaults.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from mergefield.catalog import Catalog
 from mergefield.checker import check
 from mergefield.escaping import ERROR_CODES
 from mergefield.template import compile
-from mergefield.testing import UnsafeRenderingError, fuzz_template
+from mergefield.testing.assertions import UnsafeRenderingError, fuzz_template
 
 __all__ = ["DEFAULT_MAX_EXAMPLES", "connector_tests", "pytest_addoption"]
 
