@@ -9,6 +9,7 @@ mergefield`` never does.
 
 from __future__ import annotations
 
+from mergefield.testing.connector_strategies import connectors
 from mergefield.testing.strategies import (
     CUSTOM_FIELDS,
     DATE_FORMATS,
@@ -16,7 +17,6 @@ from mergefield.testing.strategies import (
     SCHEME_TRICKS,
     URL_KEYS,
     blns,
-    connectors,
     field_values,
     records,
     templates,

@@ -21,7 +21,10 @@ TOOLING = ("mergefield.testing", "mergefield.strategies", "mergefield.pytest_plu
 # Where each public module's names are written.
 HOMES = {
     "mergefield.testing": ("mergefield.testing.assertions",),
-    "mergefield.strategies": ("mergefield.testing.strategies",),
+    "mergefield.strategies": (
+        "mergefield.testing.strategies",
+        "mergefield.testing.connector_strategies",
+    ),
     "mergefield.pytest_plugin": ("mergefield.testing.plugin",),
 }
 
