@@ -22,22 +22,40 @@ from mergefield import _core, _fast_py, strategies
 # "input generation is slow" check are budgets in seconds, and failed on a busy machine.
 settings.register_profile("mergefield", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("mergefield")
-# The fast subset (`-m "not slow" --hypothesis-profile=fast`, what nox's fast sessions run on the
-# other Pythons) tries every property on a few examples: what differs between Pythons is the
-# build, the stdlib and third-party versions, which a few examples reach; the full run searches.
+# The fast subset (`--fast`: `-m "not slow" --hypothesis-profile=fast`, what nox's fast sessions
+# run on the other Pythons) tries every property on a few examples: what differs between Pythons
+# is the build, the stdlib and third-party versions, which a few examples reach; the full run
+# searches.
 FAST_PROFILE = "fast"
 FAST_EXAMPLES = 10
 settings.register_profile(
     FAST_PROFILE, parent=settings.get_profile("mergefield"), max_examples=FAST_EXAMPLES
 )
 
-# Set by pytest_configure: whether this run is the fast subset (`--hypothesis-profile=fast`).
+# Set by pytest_configure: whether this run is the fast subset.
 _fast_run = False
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # The one spelling of the fast subset: nox, .ci/test-dist and cibuildwheel pass `--fast`.
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the fast subset: -m 'not slow' --hypothesis-profile=fast (every property on "
+        f"{FAST_EXAMPLES} examples); the full run keeps every test",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    """`--fast` leaves out the tests marked slow (besides any -m given) and loads the profile."""
     global _fast_run
-    _fast_run = config.getoption("hypothesis_profile", None) == FAST_PROFILE
+    if config.getoption("fast"):
+        given = config.option.markexpr
+        config.option.markexpr = f"({given}) and not slow" if given else "not slow"
+        settings.load_profile(FAST_PROFILE)
+        _fast_run = True
+    else:
+        _fast_run = config.getoption("hypothesis_profile", None) == FAST_PROFILE
 
 
 def examples(n: int) -> int:
