@@ -22,14 +22,51 @@ from mergefield import _core, _fast_py, strategies
 # "input generation is slow" check are budgets in seconds, and failed on a busy machine.
 settings.register_profile("mergefield", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("mergefield")
-# The fast subset (`-m "not slow" --hypothesis-profile=fast`, what nox's fast sessions run on the
-# other Pythons) tries every property on a few examples: what differs between Pythons is the
-# build, the stdlib and third-party versions, which a few examples reach; the full run searches.
+# The fast subset (`--fast`: `-m "not slow" --hypothesis-profile=fast`, what nox's fast sessions
+# run on the other Pythons) tries every property on a few examples: what differs between Pythons
+# is the build, the stdlib and third-party versions, which a few examples reach; the full run
+# searches.
 FAST_PROFILE = "fast"
 FAST_EXAMPLES = 10
 settings.register_profile(
     FAST_PROFILE, parent=settings.get_profile("mergefield"), max_examples=FAST_EXAMPLES
 )
+
+# Set by pytest_configure: whether this run is the fast subset.
+_fast_run = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # The one spelling of the fast subset: nox, .ci/test-dist and cibuildwheel pass `--fast`.
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the fast subset: -m 'not slow' --hypothesis-profile=fast (every property on "
+        f"{FAST_EXAMPLES} examples); the full run keeps every test",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`--fast` leaves out the tests marked slow (besides any -m given) and loads the profile."""
+    global _fast_run
+    if config.getoption("fast"):
+        given = config.option.markexpr
+        config.option.markexpr = f"({given}) and not slow" if given else "not slow"
+        settings.load_profile(FAST_PROFILE)
+        _fast_run = True
+    else:
+        _fast_run = config.getoption("hypothesis_profile", None) == FAST_PROFILE
+
+
+def examples(n: int) -> int:
+    """``n``, capped at FAST_EXAMPLES in the fast subset: for `@settings(max_examples=...)` on a
+    property built inside a test (the `core` fixture's pattern), which the cap below cannot see.
+
+    A property whose assertion needs its full count (a strategy must reach every position) keeps
+    a plain number and is marked slow instead.
+    """
+    return min(n, FAST_EXAMPLES) if _fast_run else n
+
 
 REQUIRE_EXTENSIONS = os.environ.get("MERGEFIELD_REQUIRE_EXTENSIONS", "") not in ("", "0")
 REPO = Path(__file__).resolve().parents[1]
@@ -55,11 +92,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under the fast profile, cap the examples of the properties that ask for more.
 
     A profile sets only the default; `@settings(max_examples=2000)` on a test wins over it, so
-    the cap is applied to each test's own settings here.  Hypothesis keeps them on the test
+    the cap is applied to each test's own settings here (`examples` does it for the properties
+    a test builds when it runs).  Hypothesis keeps them on the test
     function (an attribute it reads at call time); if a future version moves them, the tests
     simply run their full counts.
     """
-    if config.getoption("hypothesis_profile", None) != FAST_PROFILE:
+    if not _fast_run:
         return
     for item in items:
         function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))

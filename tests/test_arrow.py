@@ -691,6 +691,9 @@ print(rows, sink.bytes, (after - before) * 1024)
 """
 
 
+# slow: a large input (the pure core streams it for seconds); the fast subset checks that output
+# buffers are freed (test_output_buffers_are_freed) and that repeated calls do not leak.
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux ru_maxrss in KB")
 def test_streaming_many_rows_keeps_peak_memory_flat(core: str) -> None:
     # write_arrow over a stream of batches holds a window of chunks, never the data or the

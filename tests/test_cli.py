@@ -240,6 +240,9 @@ def test_render_inline_template_from_stdin_csv() -> None:
     assert done.stderr == "mergefield: 3 leads read: 3 rendered (2 defaulted), 0 failed\n"
 
 
+# slow: child processes; in process, test_run.py::test_jsonl_carries_ids_and_errors and
+# test_default_ids_and_stop_on_failure.
+@pytest.mark.slow
 def test_render_jsonl_output_carries_ids(tmp_path: Path) -> None:
     done = run("render", "@{Lead:FirstName,}", "--leads", "-", "--format", "jsonl", input=CSV)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
@@ -256,6 +259,9 @@ def test_render_jsonl_output_carries_ids(tmp_path: Path) -> None:
     assert [json.loads(line)["id"] for line in no_ids.stdout.splitlines()] == [1, 2]
 
 
+# slow: child processes; in process, test_cli_leads.py::test_json_array_leads_cut_anywhere (and
+# test_cli_inputs.py::test_quoted_line_breaks_and_lax_quotes_still_read renders JSON Lines).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "text"),
     [
@@ -286,6 +292,9 @@ def test_render_broken_csv_row_is_reported_and_the_rest_rendered() -> None:
     assert summary(done.stderr) == "mergefield: 3 leads read: 2 rendered (0 defaulted), 1 failed"
 
 
+# slow: child processes; in process, test_cli_leads.py::test_a_bad_json_lead_is_one_failed_row
+# and test_a_broken_bracket_ends_the_array.
+@pytest.mark.slow
 def test_render_bad_json_lines_and_array_elements(tmp_path: Path) -> None:
     lines = run("render", "@{Lead:A,}", "--leads", "-", "--leads-format", "jsonl",
                 input='{"A": 1}\n{"A": \n[1]\n{"A": 4}\n')  # fmt: skip
@@ -301,6 +310,9 @@ def test_render_bad_json_lines_and_array_elements(tmp_path: Path) -> None:
     assert "stopped reading at row 3" in summary(array.stderr)
 
 
+# slow: child processes; in process, test_run.py::test_default_ids_and_stop_on_failure and
+# test_cli_arrow.py::test_a_failed_row_is_reported_and_the_rows_around_it_rendered (the CLI).
+@pytest.mark.slow
 def test_render_strict_stops_at_an_invalid_value() -> None:
     leads = "Id,CreatedOn\n1,2024-01-02\n2,not a date\n3,2024-03-04\n"
     lax = run("render", "@{Lead:CreatedOn,}", "--leads", "-", input=leads)
@@ -329,6 +341,10 @@ def test_render_strict_refuses_broken_templates_and_names() -> None:
     assert lax.returncode == 0 and "warning: <template>:1:11: unknown-field" in lax.stderr
 
 
+# slow: child processes; in process, test_cli_arrow.py::
+# test_a_failed_row_is_reported_and_the_rows_around_it_rendered (a line break fails its row);
+# test_cli_inputs.py renders line breaks as JSON Lines and refuses a multi-line template.
+@pytest.mark.slow
 def test_render_line_breaks_fail_the_row_in_lines_and_pass_in_jsonl() -> None:
     leads = 'Id,Notes\n1,one\n2,"two\nlines"\n3,three\n'
     lines = run("render", "@{Lead:Notes,}", "--leads", "-", input=leads)
@@ -377,6 +393,9 @@ def test_render_user_account_and_output_file(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").splitlines()[0] == "Ann from Asha Rao at acme42"
 
 
+# slow: child processes; in process, test_connector_actions.py::
+# test_the_cli_renders_the_new_types_template renders a connector's action and refuses a part.
+@pytest.mark.slow
 def test_render_connector_action(tmp_path: Path) -> None:
     done = run("render", "--connector", CONNECTOR, "--action", "Send SMS", "--leads", "-",
                "--account", EXAMPLES / "account.json", input=CSV)  # fmt: skip

@@ -88,6 +88,9 @@ def bad_byte_csv(tmp_path: Path) -> Path:
     return write(tmp_path, "bad.csv", b"".join(rows))
 
 
+# slow: 5,000 rows through two child processes; in process, test_cli_leads.py::
+# test_a_bad_byte_is_found_at_its_offset; test_cli_output.py renders the same file in one child.
+@pytest.mark.slow
 def test_a_bad_byte_is_placed_and_every_row_before_it_rendered(tmp_path: Path) -> None:
     leads = bad_byte_csv(tmp_path)
     offset = leads.read_bytes().index(b"\xe9")
@@ -104,6 +107,9 @@ def test_a_bad_byte_is_placed_and_every_row_before_it_rendered(tmp_path: Path) -
     assert fixed.stdout.splitlines()[4999] == "José" and len(fixed.stdout.splitlines()) == 5009
 
 
+# slow: a child process each; in process, test_cli_leads.py::test_bad_bytes_in_other_encodings
+# decodes cp1252 and UTF-16 with its BOM, and test_utf16_needs_the_option_and_a_bom stays.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("encoding", "data"),
     [
@@ -133,6 +139,9 @@ def test_utf16_needs_the_option_and_a_bom(tmp_path: Path) -> None:
 # --- 3: the header against the template ----------------------------------------------------------
 
 
+# slow: two child processes each; in process, test_cli_arrow.py::
+# test_a_missing_column_warns_and_reads_as_null (the same header check, lax and strict).
+@pytest.mark.slow
 @pytest.mark.parametrize("column", ["First Name", "firstname", " FirstName "])
 def test_a_missing_column_is_named_with_a_did_you_mean(tmp_path: Path, column: str) -> None:
     leads = write(tmp_path, "h.csv", f'ProspectID,"{column}"\np1,Ann\n')

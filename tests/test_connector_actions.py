@@ -111,6 +111,9 @@ def test_the_cli_renders_the_new_types_template(same_tab: ActionType, tmp_path: 
     assert main([*argv, "--part", "url"]) == 2  # not a template of this type
 
 
+# slow: 100 derandomized connectors, so some hold the new type; the fast subset draws connectors
+# of every type in test_strategies.py::test_valid_connectors_load_and_check_without_errors.
+@pytest.mark.slow
 def test_strategies_draw_the_new_type(same_tab: ActionType) -> None:
     drawn: list[dict[str, object]] = []
 

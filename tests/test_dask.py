@@ -102,9 +102,9 @@ def make_leads(n: int, start: int = 0) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    """A real two-process local cluster for the whole session, closed at the end."""
+    """A real two-process local cluster for this module, closed after its last test."""
     # Each partition of the retry tests kills a worker once; a task sitting on a worker that dies
     # counts as suspicious, and the default of 3 could fail a task that was merely queued there.
     with dask.config.set({"distributed.scheduler.allowed-failures": 20}):
@@ -375,6 +375,9 @@ def test_a_failed_partition_leaves_no_file(tmp_path: Path) -> None:
 
 
 # --- on the cluster --------------------------------------------------------------------------
+# The fast subset starts the cluster once, for the first test below (the workers import the core
+# of this run); the renders on the cluster are marked slow: each reads and renders 200,000 leads,
+# and the tests without a cluster run the same partition functions in this process.
 
 
 def test_workers_run_the_core_of_this_run(client: Any) -> None:
@@ -384,6 +387,7 @@ def test_workers_run_the_core_of_this_run(client: Any) -> None:
     assert mergefield.IMPLEMENTATION == _core.IMPLEMENTATION
 
 
+@pytest.mark.slow
 def test_render_series_equals_render_many(
     client: Any, parquet_dir: Path, template: mergefield.Template, expected: list[str]
 ) -> None:
@@ -393,6 +397,7 @@ def test_render_series_equals_render_many(
     assert got.tolist() == expected
 
 
+@pytest.mark.slow
 def test_render_dataframe_keeps_the_other_columns(
     client: Any, parquet_dir: Path, template: mergefield.Template, expected: list[str]
 ) -> None:
@@ -405,6 +410,7 @@ def test_render_dataframe_keeps_the_other_columns(
     assert got["url"].tolist() == expected[:n]
 
 
+@pytest.mark.slow
 def test_render_bag_equals_render_many(
     client: Any, leads: Any, template: mergefield.Template, expected: list[str]
 ) -> None:
@@ -413,6 +419,7 @@ def test_render_bag_equals_render_many(
     assert render_bag(bag, template, User=USER, Account=ACCOUNT).compute() == expected[:5_000]
 
 
+@pytest.mark.slow
 def test_write_partitions_equals_render_many(
     client: Any,
     parquet_dir: Path,

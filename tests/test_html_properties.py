@@ -28,10 +28,12 @@ from mergefield.encoding import UNSAFE_URL_FAILSAFE, URL_SCHEMES, url_scheme
 from mergefield.errors import TemplateCompileError
 from mergefield.testing import assert_renders_safely, html_shape
 
+from .conftest import examples
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "connectors"
 CONTEXT = "lead_tab"
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     database=None,
     derandomize=True,

@@ -20,8 +20,10 @@ import mergefield
 import mergefield.connector as mc
 from mergefield import strategies
 
+from .conftest import examples
+
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     database=None,
     derandomize=True,
@@ -52,6 +54,9 @@ POSITIONS = {
 }
 
 
+# slow: reaching every position needs the full 150 examples; the fast subset compiles drawn
+# templates strictly in test_testing.py::test_drawn_templates_render_safely.
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(POSITIONS))
 def test_valid_templates_compile_strictly_and_cover_every_position(kind: str, core: str) -> None:
     seen: set[str] = set()
@@ -73,7 +78,7 @@ def test_valid_templates_compile_strictly_and_cover_every_position(kind: str, co
 def test_templates_only_name_resources_the_context_allows(context: str) -> None:
     allowed = mergefield.DEFAULT_CATALOG.allowed_resources(context)
 
-    @settings(SETTINGS, max_examples=50)
+    @settings(SETTINGS, max_examples=examples(50))
     @given(strategies.templates(context, "url"))
     def run(source: str) -> None:
         assert {f.resource for f in mergefield.compile(source, kind="url").fields} <= allowed
@@ -148,7 +153,7 @@ def test_blns_is_shipped_as_package_data() -> None:
 
 
 def test_valid_connectors_load_and_check_without_errors() -> None:
-    @settings(SETTINGS, max_examples=25)
+    @settings(SETTINGS, max_examples=examples(25))
     @given(strategies.connectors(), strategies.connectors(text=True))
     def run(doc: dict[str, Any], text: str) -> None:
         for connector in (mc.loads(json.dumps(doc)), mc.loads(text)):
@@ -159,7 +164,7 @@ def test_valid_connectors_load_and_check_without_errors() -> None:
 
 
 def test_invalid_connectors_fail_to_load_or_report_an_error() -> None:
-    @settings(SETTINGS, max_examples=40)
+    @settings(SETTINGS, max_examples=examples(40))
     @given(strategies.connectors(valid=False, text=True))
     def run(text: str) -> None:
         try:
