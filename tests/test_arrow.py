@@ -10,6 +10,7 @@ import datetime as dt
 import decimal
 import gc
 import io
+import math
 import os
 import re
 import subprocess
@@ -334,6 +335,39 @@ def test_what_only_python_renders_still_goes_through_the_policy(
     late = mergefield.compile("@{Lead:CreatedOn,}", timezone=dt.timezone(dt.timedelta(hours=5)))
     edge = pa.table({"CreatedOn": pa.array([dt.datetime(9999, 12, 31, 22)], pa.timestamp("s"))})
     assert late.render_arrow(edge).to_pylist() == late.render_many(edge.to_pylist())
+
+
+def _decimal_floats() -> list[float]:
+    """Floats read from decimals of 1 to 17 significant digits at scales 1e-12 to 1e16 (money,
+    measurements), and the neighbours of the 15-digit bound where the short search stops."""
+    values = []
+    for digits in range(1, 18):
+        for scale in range(-12, 17):
+            mantissa = int("123456789" * 2) % 10**digits or 7
+            mantissa = mantissa // 10 * 10 + 7  # no trailing zero: exactly ``digits`` digits
+            value = float(f"{mantissa}e{scale - digits}")
+            values += [value, -value, value * 3, 0.1 * digits, 1 / (digits + 2)]
+    bound = [999999999999999.9, 99999999999999.99, 123456789012345.6, 1e15 + 0.5, 0.1 + 0.2]
+    return values + bound + [-v for v in bound] + [1e-320, 5e-324, 2.2250738585072014e-308]
+
+
+def test_floats_read_from_decimals_render_as_python_does(
+    core: str, policy_calls: list[object]
+) -> None:
+    # The compiled core finds a float's shortest digits by scaling when they are 15 or fewer,
+    # else by formatting; either way the text is Python's (repr for a String, positional for a
+    # Number), in every kind, asking the value policy only for powers of two (whose shortest
+    # digits need not be the correctly rounded ones).
+    values = _decimal_floats()
+    table = pa.table({"FirstName": pa.array(values), "Score": pa.array(values)})
+    for kind, source in TYPED_TEMPLATES.items():
+        template = mergefield.compile(source.replace("CreatedOn", "Score"), kind=kind)
+        expected = template.render_many(table.to_pylist())
+        policy_calls.clear()
+        assert template.render_arrow(table).to_pylist() == expected, kind
+        if core == "cython":
+            asked = {v for v in policy_calls if v is not None}
+            assert asked and all(abs(math.frexp(v)[0]) == 0.5 for v in asked), (kind, asked)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
