@@ -14,11 +14,21 @@ of a batch.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["ACCOUNT", "FIELDS", "USER", "columns", "iter_leads", "make_leads"]
+__all__ = [
+    "ACCOUNT",
+    "ARROW_TYPES",
+    "FIELDS",
+    "USER",
+    "arrow_table",
+    "columns",
+    "iter_leads",
+    "make_leads",
+]
 
 USER: dict[str, Any] = {
     "EmailAddress": "priya.sharma+sales@example.co.in",
@@ -271,3 +281,36 @@ def make_leads(n: int, seed: int = 2024) -> list[dict[str, Any]]:
 def columns(leads: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """The same leads as columns (one list per field key; ``None`` where a key is absent)."""
     return {key: [lead.get(key) for lead in leads] for key in FIELDS}
+
+
+# The typed Arrow columns of `arrow_table` (pyarrow type names): a Number as int64 and float64,
+# a Date as a timestamp; every other field stays a string, as the API returns it.
+ARROW_TYPES = {"Score": "int64", "Revenue": "float64", "CreatedOn": "timestamp[us]"}
+
+
+def _typed(key: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if key == "Revenue":
+        return float(value)
+    if key == "CreatedOn":
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    return value if key in ARROW_TYPES else str(value)
+
+
+def arrow_table(n: int, keys: Sequence[str], *, typed: bool = False, seed: int = 2024) -> Any:
+    """The first ``n`` leads' fields ``keys`` as a pyarrow Table (an absent field is null).
+    Strings by default; with ``typed``, the fields of `ARROW_TYPES` get their type (an empty
+    value of a typed field is null, the only missing value such a column has)."""
+    import pyarrow as pa
+
+    values: dict[str, list[Any]] = {key: [] for key in keys}
+    for lead in iter_leads(n, seed):
+        for key in keys:
+            value = lead.get(key)
+            if typed:
+                values[key].append(_typed(key, value))
+            else:
+                values[key].append(None if value is None else str(value))
+    types = {key: ARROW_TYPES[key] if typed and key in ARROW_TYPES else "string" for key in keys}
+    return pa.table({key: pa.array(values[key], pa.type_for_alias(types[key])) for key in keys})

@@ -464,6 +464,33 @@ cdef int _digits(char* out, uint64_t magnitude, bint negative) noexcept nogil:
     return n + 24 - pos
 
 
+cdef int _short_digits(double a, char* digits, int* exponent) noexcept nogil:
+    """The shortest digits of ``a`` (positive, finite, not integral) that read back as ``a``,
+    when there are at most 15 (a value read from a decimal of a few places, such as money), and
+    the decimal exponent of the first; 0 when there are more.  Any decimal of at most 15
+    significant digits reads back as itself (DBL_DIG), so at most one of them reads as ``a``:
+    the first ``k`` for which ``round(a * 10**k) / 10**k == a`` (a division of two exact
+    doubles, rounded as ``strtod`` rounds) gives it, the digits `_float_text`'s ``%.*e`` search
+    finds, with one multiplication and division per place instead of a format and a parse."""
+    cdef double scale = 1.0, scaled
+    cdef uint64_t m
+    cdef int k, n
+    for k in range(1, 16):
+        scale *= 10.0  # exact up to 1e22
+        scaled = a * scale
+        if scaled >= 1e15:
+            return 0  # 16 digits or more (and a product's error could reach a whole unit)
+        m = <uint64_t>(scaled + 0.5)
+        if m != 0 and <double>m / scale == a:
+            while m % 10 == 0:
+                m //= 10
+                k -= 1
+            n = _digits(digits, m, False)
+            exponent[0] = n - 1 - k
+            return n
+    return 0
+
+
 cdef int _float_text(double v, bint number, char* out) noexcept nogil:
     """``v`` (finite, not NaN) as `format_value` renders it: positional shortest digits without
     ``.0`` for a Number, Python's repr for a String.  ``out`` holds 400 bytes.  Return the
@@ -492,18 +519,20 @@ cdef int _float_text(double v, bint number, char* out) noexcept nogil:
     memcpy(&bits, &v, 8)
     if (bits & 0xFFFFFFFFFFFFFULL) == 0:
         return -1
-    for p in range(1, 18):
-        snprintf(buf, sizeof(buf), "%.*e", p - 1, v)
-        if strtod(buf, NULL) == v:
-            break
-    # buf is [-]d[.ddd]e[+-]XX: collect the digits and the exponent.
-    k = 1 if negative else 0
-    while buf[k] != 101:  # 'e'
-        if buf[k] != 46:  # '.'
-            digits[ndigits] = buf[k]
-            ndigits += 1
-        k += 1
-    exponent = <int>strtod(buf + k + 1, NULL)
+    ndigits = _short_digits(fabs(v), digits, &exponent)
+    if ndigits == 0:
+        for p in range(1, 18):
+            snprintf(buf, sizeof(buf), "%.*e", p - 1, v)
+            if strtod(buf, NULL) == v:
+                break
+        # buf is [-]d[.ddd]e[+-]XX: collect the digits and the exponent.
+        k = 1 if negative else 0
+        while buf[k] != 101:  # 'e'
+            if buf[k] != 46:  # '.'
+                digits[ndigits] = buf[k]
+                ndigits += 1
+            k += 1
+        exponent = <int>strtod(buf + k + 1, NULL)
     if negative:
         out[0] = 45
         n = 1
