@@ -16,10 +16,19 @@ import dataclasses
 import datetime as _dt
 import itertools
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
+from ._batch import (
+    FAST_STEPS,
+    Records,
+    _Batch,
+    _column_resolver,
+    _locate,
+    _row_resolver,
+    _write_all,
+)
 from ._contract import Step, column_values, not_a_column, rows_iterator
 from ._messages import did_you_mean
 from ._options import KINDS, MODES, Kind, Mode, check_choice
@@ -45,18 +54,6 @@ __all__ = ["KINDS", "MODES", "FieldRef", "RenderReport", "Slot", "Template", "co
 # The resource whose records `render_many` iterates; every other resource is fixed per batch.
 ROW_RESOURCE = "Lead"
 
-# Encoder pipelines the core can run itself on a plain str, by the base transform it runs.  A
-# PERCENT output is unreserved ASCII and `%`, which JSON string and HTML escaping leave alone.
-FAST_STEPS: Mapping[tuple[Step, ...], Step] = {
-    (Step.TEXT,): Step.TEXT,
-    (Step.PERCENT,): Step.PERCENT,
-    (Step.FORM,): Step.FORM,
-    (Step.HTML,): Step.HTML,
-    (Step.JSON_STRING,): Step.JSON_STRING,
-    (Step.PERCENT, Step.JSON_STRING): Step.PERCENT,
-    (Step.PERCENT, Step.HTML): Step.PERCENT,
-}
-
 # `iter_render` hands the core this many leads at a time: large enough to amortize the call,
 # small enough that memory does not grow with the number of leads.
 _CHUNK = 512
@@ -76,9 +73,6 @@ class FieldRef(NamedTuple):
     start: int
     end: int
     encoder: str
-
-
-Records = Mapping[str, Any] | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -241,18 +235,6 @@ class RenderReport(NamedTuple):
 
     texts: list[str]
     defaulted: list[bool]
-
-
-class _Batch(NamedTuple):
-    """One call's plan for the core: literals with the fixed records folded in, and per row
-    slot its record key, core step and missing-value text."""
-
-    literals: list[str]
-    slots: list[Slot]
-    keys: list[str]
-    steps: list[int]
-    missing: list[str | None]
-    defaulted: bool  # some token of the fixed records fell back to its default
 
 
 class Template:
@@ -608,61 +590,6 @@ def batch_for(template: Template, records: Mapping[str, Records], method: str) -
     return template._batch(records, method)
 
 
-def _locate(exc: Exception, first: int | None) -> None:
-    """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
-    the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
-    A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
-    row = getattr(exc, "row", None)
-    if not isinstance(row, int) or isinstance(row, bool):
-        return
-    if first is None:
-        exc.row = exc.written = None  # type: ignore[attr-defined]
-        return
-    exc.row = row = row + first  # type: ignore[attr-defined]
-    written = getattr(exc, "written", None)
-    if isinstance(written, int):
-        exc.written = written = written + first  # type: ignore[attr-defined]
-    if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
-        exc.add_note(RenderError.where(row, written))
-
-
-def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
-    """``file.write`` that insists: a raw (unbuffered) file may take only part of a block, and
-    one that takes nothing (0, a negative count) would be called forever."""
-    write = file.write
-
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = write(view)
-            if written is None:  # a non-blocking file that took nothing
-                raise BlockingIOError(f"{file!r} accepted no bytes; give a blocking file")
-            if (
-                not isinstance(written, int)
-                or isinstance(written, bool)
-                or not (0 < written <= len(view))
-            ):
-                name = getattr(file, "name", None)
-                raise OSError(
-                    f"{name if isinstance(name, str) else repr(file)}: write() returned "
-                    f"{written!r} for {len(view)} bytes; expected the number of bytes it took "
-                    f"(1 to {len(view)})"
-                )
-            view = view[written:]
-
-    return write_all
-
-
-def _row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]:
-    def resolve(index: int, value: object, row: Records) -> str:
-        slot = slots[index]
-        if slot.derived_from:
-            value = slot.read(row)
-        return slot.resolve(value)
-
-    return resolve
-
-
 # Methods that turn a columnar container into a list of Python objects: Arrow, NumPy and
 # pandas, Polars.  The core then sees plain `str`/`float` and reads by position.
 _TO_LIST = ("to_pylist", "tolist", "to_list")
@@ -695,37 +622,6 @@ def _columns_for(columns: Mapping[str, Any]) -> tuple[dict[str, tuple[Any, ...]]
         raise ValueError(f"columns must have equal lengths; got {shown}")
     nrows = next(iter(lengths.values()), 0)
     return converted, nrows
-
-
-def _column_resolver(
-    slots: Sequence[Slot], columns: Mapping[str, Sequence[Any]]
-) -> Callable[[int, object, int], str]:
-    """``columns`` are the converted tuples: a derived field reads them by position."""
-
-    def resolve(index: int, value: object, row: int) -> str:
-        slot = slots[index]
-        if slot.derived_from:
-            value = slot.read(_ColumnRow(columns, row))
-        return slot.resolve(value)
-
-    return resolve
-
-
-class _ColumnRow(Mapping[str, Any]):
-    """A read-only view of one row of the converted columns, for derived fields."""
-
-    def __init__(self, columns: Mapping[str, Sequence[Any]], index: int) -> None:
-        self._columns = columns
-        self._index = index
-
-    def __getitem__(self, key: str) -> Any:
-        return self._columns[key][self._index]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
 
 
 def _rebuild(
