@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import arrow
+from . import _arrow_input, arrow
 from ._contract import Step, mark_row
 from .catalog import ValueType
 from .values import DEFAULT_DATE_FORMAT, ValueOptions
@@ -229,7 +229,7 @@ def _task(
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if strict:
-                error = arrow._utf8_error(slots[i], slots[i].key, row, exc)
+                error = _arrow_input._utf8_error(slots[i], slots[i].key, row, exc)
                 mark_row(error, row, None)
                 raise error from None
             return raw.decode("utf-8", "replace")
