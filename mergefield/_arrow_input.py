@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "install pyarrow (pip install 'mergefield[arrow]')"
 
 
-def _pyarrow(why: str) -> Any:
+def require_pyarrow(why: str) -> Any:
     try:
         import pyarrow
     except ImportError:
@@ -27,13 +27,13 @@ def _pyarrow(why: str) -> Any:
     return pyarrow
 
 
-def _is_arrow(value: object) -> bool:
+def is_arrow(value: object) -> bool:
     return hasattr(value, "__arrow_c_stream__") or hasattr(value, "__arrow_c_array__")
 
 
-def _sources(data: object) -> Iterator[object]:
+def arrow_sources(data: object) -> Iterator[object]:
     """The Arrow objects of ``data``: itself, or each item of an iterable of record batches."""
-    if _is_arrow(data):
+    if is_arrow(data):
         yield data
         return
     if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
@@ -42,14 +42,14 @@ def _sources(data: object) -> Iterator[object]:
             f"__arrow_c_array__, or an iterable of record batches), not {type(data).__name__}"
         )
     for number, item in enumerate(data):
-        if not _is_arrow(item):
+        if not is_arrow(item):
             raise TypeError(
                 f"item {number} of the Arrow data is a {type(item).__name__}, not a record batch"
             )
         yield item
 
 
-def _needed(slots: Sequence[Slot], names: Sequence[str]) -> list[str]:
+def needed_columns(slots: Sequence[Slot], names: Sequence[str]) -> list[str]:
     """The columns the row slots read, in order; a column a slot needs but ``names`` lacks is
     an error naming it (a derived field is satisfied by any of the fields it joins)."""
     present = set(names)
@@ -67,7 +67,7 @@ def _needed(slots: Sequence[Slot], names: Sequence[str]) -> list[str]:
     return needed
 
 
-def _utf8_error(slot: Slot | None, name: str, row: int, exc: UnicodeDecodeError) -> RenderError:
+def utf8_error(slot: Slot | None, name: str, row: int, exc: UnicodeDecodeError) -> RenderError:
     where = f"{slot.ref.resource}:{slot.ref.field} (at offset {slot.ref.start}): " if slot else ""
     return RenderError(
         f"{where}column {name!r} row {row}: invalid UTF-8 in an Arrow string ({exc.reason} at "
@@ -78,7 +78,7 @@ def _utf8_error(slot: Slot | None, name: str, row: int, exc: UnicodeDecodeError)
     )
 
 
-def _reader(slots: Sequence[Slot], strict: bool) -> Callable[[Any, str, int], list[Any]]:
+def column_reader(slots: Sequence[Slot], strict: bool) -> Callable[[Any, str, int], list[Any]]:
     """``read(column, name, base)``: a pyarrow column as Python values, as ``to_pylist`` gives
     them; invalid UTF-8 raises naming the column and row (``base`` is the chunk's first row) in
     strict mode and decodes with U+FFFD in lax mode."""
@@ -90,7 +90,7 @@ def _reader(slots: Sequence[Slot], strict: bool) -> Callable[[Any, str, int], li
             return values
         except UnicodeDecodeError:
             pass
-        pa = _pyarrow("reading Arrow strings")
+        pa = require_pyarrow("reading Arrow strings")
         if pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
         raw: list[Any] = column.cast(pa.large_binary()).to_pylist()
@@ -101,7 +101,7 @@ def _reader(slots: Sequence[Slot], strict: bool) -> Callable[[Any, str, int], li
                 raw[row] = value.decode("utf-8")
             except UnicodeDecodeError as exc:
                 if strict:
-                    raise _utf8_error(by_key.get(name), name, base + row, exc) from None
+                    raise utf8_error(by_key.get(name), name, base + row, exc) from None
                 raw[row] = value.decode("utf-8", "replace")
         return raw
 

@@ -5,9 +5,9 @@ each batch to the core through its ``__arrow_c_array__`` capsules, zero-copy, an
 columns the core does not read itself with ``to_pylist`` (and a chunk of a date, timestamp or
 decimal column on the first value the core leaves to the Python policy, `_LazyValues`);
 without pyarrow the core's own C stream reader opens it, and such values are an error saying
-what to install.  Each chunk of
-`arrow.CHUNK` rows renders with the GIL released into its own buffer; with several threads the
-chunks of a small window run at once and are taken in order, so the output keeps row order.
+what to install.  Each chunk of ``chunk`` rows (`arrow.CHUNK`, which `arrow` passes in)
+renders with the GIL released into its own buffer; with several threads the chunks of a small
+window run at once and are taken in order, so the output keeps row order.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import _arrow_input, arrow
+from ._arrow_input import INSTALL_HINT, column_reader, mark_written, needed_columns, utf8_error
+from ._batch import FAST_STEPS, column_resolver
 from ._contract import Step, mark_row
 from .catalog import ValueType
 from .values import DEFAULT_DATE_FORMAT, ValueOptions
 
 if TYPE_CHECKING:
-    from .template import Slot, Template, _Batch
+    from ._batch import Batch
+    from .template import Slot, Template
 
 # Tests turn it off to run the core's own stream reader while pyarrow is installed.
 USE_PYARROW = True
@@ -49,7 +51,6 @@ def _value_step(slot: Slot) -> int:
     """The core step that encodes a value's rendered text in ``slot``: its own step, and for a
     Date slot (whose step is -1: a str must be parsed first) the step of its encoder."""
     from .encoding import ENCODERS
-    from .template import FAST_STEPS
 
     if slot.type != "Date" or slot.step >= 0:
         return slot.step
@@ -70,7 +71,7 @@ def _native_zone(options: ValueOptions) -> tuple[bool, int]:
     return True, offset.days * 86400 + offset.seconds
 
 
-def plan(core: ModuleType, template: Template, b: _Batch) -> Any:
+def plan(core: ModuleType, template: Template, b: Batch) -> Any:
     """The core's plan of the call, or None when its texts are not UTF-8 (a lone surrogate in
     the template's literal text): the pure path then renders it and fails as it does."""
     types = [_TYPE_CODES[s.type] for s in b.slots]
@@ -142,24 +143,23 @@ class _LazyValues:
 def _tasks(
     core: ModuleType,
     template: Template,
-    b: _Batch,
+    b: Batch,
     sources: Iterable[object],
     core_plan: Any,
+    chunk: int,
     lines: bool,
     separator: bytes,
 ) -> Iterator[Callable[[Any], Any]]:
     """One callable per chunk, in row order: ``task(out)`` renders the chunk into ``out``."""
-    from .template import _column_resolver
-
     strict = template.mode == "strict"
-    read = arrow._reader(b.slots, strict)
+    read = column_reader(b.slots, strict)
     names: list[str] | None = None
     indices: list[int] = []
     base = 0
     for batch, pa_batch in _batches(core, sources):
         if batch.names != names:
             names = list(batch.names)
-            arrow._needed(b.slots, names)
+            needed_columns(b.slots, names)
             indices = [names.index(s.key) if s.key in names else -1 for s in b.slots]
         columns = core.ArrowColumns(batch, indices)
         foreign = [i for i, s in enumerate(b.slots) if not columns.native(i)]
@@ -168,13 +168,13 @@ def _tasks(
             kind = batch.types[indices[foreign[0]]]
             raise ImportError(
                 f"column {slot.key!r} has Arrow type {kind!r}, which the compiled core reads "
-                f"only through pyarrow: {arrow.INSTALL_HINT}"
+                f"only through pyarrow: {INSTALL_HINT}"
             )
-        for start in range(0, batch.num_rows, arrow.CHUNK):
-            stop = min(batch.num_rows, start + arrow.CHUNK)
+        for start in range(0, batch.num_rows, chunk):
+            stop = min(batch.num_rows, start + chunk)
             yield _task(
                 core, core_plan, b.slots, batch, pa_batch, columns, indices, foreign, read,
-                start, stop, base, strict, lines, separator, _column_resolver,
+                start, stop, base, strict, lines, separator,
             )  # fmt: skip
         base += batch.num_rows
 
@@ -195,7 +195,6 @@ def _task(
     strict: bool,
     lines: bool,
     separator: bytes,
-    column_resolver: Any,
 ) -> Callable[[Any], Any]:
     names = list(batch.names)
 
@@ -203,7 +202,7 @@ def _task(
         if pa_batch is None:
             raise ImportError(
                 f"column {name!r} as Python values (for a derived field or a value the core "
-                f"leaves to the Python policy) needs pyarrow: {arrow.INSTALL_HINT}"
+                f"leaves to the Python policy) needs pyarrow: {INSTALL_HINT}"
             )
         column = pa_batch.column(names.index(name)).slice(start, stop - start)
         return read(column, name, base + start)
@@ -218,7 +217,7 @@ def _task(
 
     def resolve(i: int, value: object, row: int) -> str:
         try:
-            return policy(i, value, row)  # type: ignore[no-any-return]
+            return policy(i, value, row)
         except Exception as exc:
             # A bulk error names its lead by its row in the whole data (README, bulk errors).
             mark_row(exc, base + start + row, None)
@@ -229,7 +228,7 @@ def _task(
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if strict:
-                error = _arrow_input._utf8_error(slots[i], slots[i].key, row, exc)
+                error = utf8_error(slots[i], slots[i].key, row, exc)
                 mark_row(error, row, None)
                 raise error from None
             return raw.decode("utf-8", "replace")
@@ -282,12 +281,18 @@ def _outputs(
 
 
 def render(
-    core: ModuleType, template: Template, b: _Batch, sources: Iterable[object], threads: int
+    core: ModuleType,
+    template: Template,
+    b: Batch,
+    sources: Iterable[object],
+    threads: int,
+    chunk: int,
 ) -> Any:
+    """The rendered rows, or None when the core cannot plan the call."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
-    tasks = _tasks(core, template, b, sources, core_plan, False, b"")
+    tasks = _tasks(core, template, b, sources, core_plan, chunk, False, b"")
     if threads == 1:
         result = core.ArrowOut()
         for task in tasks:
@@ -304,25 +309,27 @@ def render(
 def write(
     core: ModuleType,
     template: Template,
-    b: _Batch,
+    b: Batch,
     sources: Iterable[object],
     threads: int,
+    chunk: int,
     write_all: Callable[[bytes], None],
     separator: bytes,
 ) -> int | None:
+    """The rows written, or None when the core cannot plan the call."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
     total = 0
     try:
         for out in _outputs(
-            core, _tasks(core, template, b, sources, core_plan, True, separator), threads
+            core, _tasks(core, template, b, sources, core_plan, chunk, True, separator), threads
         ):
             lines = len(out)
             write_all(out)  # through the buffer protocol: no copy
             total += lines
             out.clear()
     except Exception as exc:
-        arrow.mark_written(exc, total)
+        mark_written(exc, total)
         raise
     return total

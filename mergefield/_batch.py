@@ -1,11 +1,11 @@
 """The plan of one bulk render call and the helpers on both sides of the core.
 
 A bulk call (`Template.render_many`, `render_columns`, the write methods, and the Arrow path of
-`mergefield.arrow`) first makes a `_Batch`: the literal text with the fixed records (User,
+`mergefield.arrow`) first makes a `Batch`: the literal text with the fixed records (User,
 Account, ...) folded in, and per row slot its record key, the core step (`FAST_STEPS`: the
 encoder pipelines the core runs itself) and its missing-value text.  The core then calls back
-the resolvers here for a value only Python renders, a file is written through `_write_all`,
-and an error the core marked with a row is worded by `_locate`.  This module sits below both
+the resolvers here for a value only Python renders, a file is written through `write_all`,
+and an error the core marked with a row is worded by `locate_row`.  This module sits below both
 `template` and `arrow`, so that each imports it and neither imports the other's internals.
 """
 
@@ -35,7 +35,7 @@ FAST_STEPS: Mapping[tuple[Step, ...], Step] = {
 Records = Mapping[str, Any] | None
 
 
-class _Batch(NamedTuple):
+class Batch(NamedTuple):
     """One call's plan for the core: literals with the fixed records folded in, and per row
     slot its record key, core step and missing-value text."""
 
@@ -47,7 +47,7 @@ class _Batch(NamedTuple):
     defaulted: bool  # some token of the fixed records fell back to its default
 
 
-def _locate(exc: Exception, first: int | None) -> None:
+def locate_row(exc: Exception, first: int | None) -> None:
     """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
     the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
     A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
@@ -65,12 +65,12 @@ def _locate(exc: Exception, first: int | None) -> None:
         exc.add_note(RenderError.where(row, written))
 
 
-def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
+def write_all(file: BinaryIO) -> Callable[[bytes], None]:
     """``file.write`` that insists: a raw (unbuffered) file may take only part of a block, and
     one that takes nothing (0, a negative count) would be called forever."""
     write = file.write
 
-    def write_all(data: bytes) -> None:
+    def write_whole(data: bytes) -> None:
         view = memoryview(data)
         while view:
             written = write(view)
@@ -89,10 +89,10 @@ def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
                 )
             view = view[written:]
 
-    return write_all
+    return write_whole
 
 
-def _row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]:
+def row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]:
     def resolve(index: int, value: object, row: Records) -> str:
         slot = slots[index]
         if slot.derived_from:
@@ -102,7 +102,7 @@ def _row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str
     return resolve
 
 
-def _column_resolver(
+def column_resolver(
     slots: Sequence[Slot], columns: Mapping[str, Sequence[Any]]
 ) -> Callable[[int, object, int], str]:
     """``columns`` are the converted tuples: a derived field reads them by position."""
@@ -110,13 +110,13 @@ def _column_resolver(
     def resolve(index: int, value: object, row: int) -> str:
         slot = slots[index]
         if slot.derived_from:
-            value = slot.read(_ColumnRow(columns, row))
+            value = slot.read(ColumnRow(columns, row))
         return slot.resolve(value)
 
     return resolve
 
 
-class _ColumnRow(Mapping[str, Any]):
+class ColumnRow(Mapping[str, Any]):
     """A read-only view of one row of the converted columns, for derived fields."""
 
     def __init__(self, columns: Mapping[str, Sequence[Any]], index: int) -> None:

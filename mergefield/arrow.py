@@ -19,41 +19,42 @@ is invalid UTF-8 in a string column in strict mode (lax mode decodes it with U+F
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._arrow_input import (
     INSTALL_HINT,
-    _needed,
-    _pyarrow,
-    _reader,
-    _sources,
+    arrow_sources,
+    column_reader,
     mark_written,
+    needed_columns,
+    require_pyarrow,
 )
+from ._batch import column_resolver, locate_row
 from ._contract import mark_row
 
 if TYPE_CHECKING:
-    from .template import Records, Template, _Batch
+    from ._batch import Batch
+    from .template import Template
 
-__all__ = ["CHUNK", "INSTALL_HINT", "pandas_table", "render_arrow", "write_arrow"]
+__all__ = [
+    "CHUNK",
+    "INSTALL_HINT",
+    "pandas_table",
+    "render_planned",
+    "thread_count",
+    "write_planned",
+]
 
 #: Rows rendered as one unit of work: a thread's share, and what `write_arrow` writes at once.
 CHUNK = 65536
 
 
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return max(1, os.cpu_count() or 1)
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
-    return threads
-
-
 def _pure_chunks(data: object) -> Iterator[Any]:
     """pyarrow record batches of at most `CHUNK` rows, in order."""
-    pa = _pyarrow("the pure-Python core's Arrow path")
-    for source in _sources(data):
+    pa = require_pyarrow("the pure-Python core's Arrow path")
+    for source in arrow_sources(data):
         if hasattr(source, "__arrow_c_stream__"):
             batches: Iterable[Any] = pa.RecordBatchReader.from_stream(source)
         else:
@@ -65,21 +66,19 @@ def _pure_chunks(data: object) -> Iterator[Any]:
                 yield batch.slice(start, CHUNK)
 
 
-def _pure_lines(template: Template, b: _Batch, data: object) -> Iterator[list[str]]:
+def _pure_lines(template: Template, b: Batch, data: object) -> Iterator[list[str]]:
     """Each chunk's rendered rows, through `render_columns` over ``to_pylist`` values."""
-    from .template import _column_resolver
-
-    read = _reader(b.slots, template.mode == "strict")
+    read = column_reader(b.slots, template.mode == "strict")
     base = 0
     names: list[str] | None = None
     needed: list[str] = []
     for chunk in _pure_chunks(data):
         if chunk.schema.names != names:
             names = chunk.schema.names
-            needed = _needed(b.slots, names)
+            needed = needed_columns(b.slots, names)
         columns = {name: read(chunk.column(name), name, base) for name in needed}
         lists = [columns.get(slot.key) for slot in b.slots]
-        resolve = _column_resolver(b.slots, columns)
+        resolve = column_resolver(b.slots, columns)
         try:
             lines = _core.core.render_columns(
                 b.literals, lists, b.steps, b.missing, chunk.num_rows, resolve
@@ -93,57 +92,56 @@ def _pure_lines(template: Template, b: _Batch, data: object) -> Iterator[list[st
         base += chunk.num_rows
 
 
-def render_arrow(
-    template: Template, data: object, *, threads: int | None, records: Mapping[str, Records]
-) -> Any:
-    """`Template.render_arrow`: one large_string array of the rendered rows."""
-    from .template import batch_for
+def thread_count(threads: int | None) -> int:
+    """The number of threads ``threads`` asks for (None: one per core); refuses anything else."""
+    if threads is None:
+        return max(1, os.cpu_count() or 1)
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
+    return threads
 
-    count = _threads(threads)
-    b = batch_for(template, records, "render_arrow")
+
+def render_planned(template: Template, b: Batch, data: object, threads: int) -> Any:
+    """The work of `Template.render_arrow` once it has planned the call (``b``) and checked
+    ``threads``: one large_string array of the rendered rows."""
     try:
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
 
-            result = _arrow_native.render(_core.core, template, b, _sources(data), count)
+            result = _arrow_native.render(
+                _core.core, template, b, arrow_sources(data), threads, CHUNK
+            )
             if result is not None:
                 return result
-        pa = _pyarrow("render_arrow on the pure-Python core")
+        pa = require_pyarrow("render_arrow on the pure-Python core")
         rows: list[str] = []
         for lines in _pure_lines(template, b, data):
             rows.extend(lines)
         return pa.array(rows, type=pa.large_string())
     except Exception as exc:
-        from .template import _locate
-
-        _locate(exc, 0)
+        locate_row(exc, 0)
         raise
 
 
-def write_arrow(
+def write_planned(
     template: Template,
+    b: Batch,
     data: object,
-    file: BinaryIO,
-    *,
+    write: Callable[[bytes], None],
     separator: bytes,
-    threads: int | None,
-    records: Mapping[str, Records],
+    threads: int,
 ) -> int:
-    """`Template.write_arrow`: UTF-8 lines into ``file``, a chunk at a time; the count."""
-    from .template import _write_all, batch_for
-
-    count = _threads(threads)
-    separator = bytes(separator)
-    b = batch_for(template, records, "write_arrow")
-    write = _write_all(file)
+    """The work of `Template.write_arrow` once it has planned the call and checked its
+    arguments: UTF-8 lines through ``write`` (`_batch.write_all`), a chunk at a time; the count.
+    """
     total = 0
     try:
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
 
             written = _arrow_native.write(
-                _core.core, template, b, _sources(data), count, write, separator
-            )
+                _core.core, template, b, arrow_sources(data), threads, CHUNK, write, separator
+            )  # fmt: skip
             if written is not None:
                 return written
         for lines in _pure_lines(template, b, data):
@@ -151,11 +149,9 @@ def write_arrow(
                 write(separator.join([line.encode("utf-8") for line in lines]) + separator)
             total += len(lines)
     except Exception as exc:
-        from .template import _locate
-
         if getattr(exc, "written", None) is None:
             mark_written(exc, total)
-        _locate(exc, 0)
+        locate_row(exc, 0)
         raise
     return total
 

@@ -22,12 +22,12 @@ from typing import Any, BinaryIO, NamedTuple
 from . import _core
 from ._batch import (
     FAST_STEPS,
+    Batch,
     Records,
-    _Batch,
-    _column_resolver,
-    _locate,
-    _row_resolver,
-    _write_all,
+    column_resolver,
+    locate_row,
+    row_resolver,
+    write_all,
 )
 from ._contract import Step, column_values, not_a_column, rows_iterator
 from ._messages import did_you_mean
@@ -371,7 +371,7 @@ class Template:
                 f"catalog or context; {hint}"
             )
 
-    def _batch(self, records: Mapping[str, Records], method: str) -> _Batch:
+    def _batch(self, records: Mapping[str, Records], method: str) -> Batch:
         """Fold the tokens of the fixed records into the literals; keep the row slots."""
         if ROW_RESOURCE in records:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
@@ -387,7 +387,7 @@ class Template:
                 value = slot.read(records.get(slot.resource))
                 defaulted = defaulted or is_missing(value)
                 literals[-1] += slot.resolve(value) + literal
-        return _Batch(
+        return Batch(
             literals,
             row_slots,
             [s.key for s in row_slots],
@@ -409,10 +409,10 @@ class Template:
             leads = list(rows_iterator(leads))
         try:
             texts: list[str] = _core.core.render_rows(
-                b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
+                b.literals, b.keys, b.steps, b.missing, leads, row_resolver(b.slots)
             )
         except Exception as exc:
-            _locate(exc, first)
+            locate_row(exc, first)
             raise
         if defaulted is not None:
             defaulted.extend(
@@ -476,11 +476,11 @@ class Template:
         b = self._batch(records, "render_columns")
         values, nrows = _columns_for(columns)
         lists = [values.get(slot.key) for slot in b.slots]
-        resolve = _column_resolver(b.slots, values)
+        resolve = column_resolver(b.slots, values)
         try:
             return _core.core.render_columns(b.literals, lists, b.steps, b.missing, nrows, resolve)
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     def write_many(
@@ -501,7 +501,7 @@ class Template:
         holding every line before it, and says how many (``.row``, ``.written``).
         """
         b = self._batch(records, "write_many")
-        resolve = _row_resolver(b.slots)
+        resolve = row_resolver(b.slots)
         try:
             return _core.core.write_rows(
                 b.literals,
@@ -510,11 +510,11 @@ class Template:
                 b.missing,
                 leads,
                 resolve,
-                _write_all(file),
+                write_all(file),
                 bytes(separator),
             )
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     def write_columns(
@@ -530,7 +530,7 @@ class Template:
         b = self._batch(records, "write_columns")
         values, nrows = _columns_for(columns)
         lists = [values.get(slot.key) for slot in b.slots]
-        resolve = _column_resolver(b.slots, values)
+        resolve = column_resolver(b.slots, values)
         try:
             return _core.core.write_columns(
                 b.literals,
@@ -539,11 +539,11 @@ class Template:
                 b.missing,
                 nrows,
                 resolve,
-                _write_all(file),
+                write_all(file),
                 bytes(separator),
             )
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     # --- Arrow (mergefield.arrow) ---------------------------------------------------------------
@@ -562,7 +562,8 @@ class Template:
         """
         from . import arrow
 
-        return arrow.render_arrow(self, data, threads=threads, records=records)
+        count = arrow.thread_count(threads)
+        return arrow.render_planned(self, self._batch(records, "render_arrow"), data, count)
 
     def write_arrow(
         self,
@@ -578,15 +579,16 @@ class Template:
         ``separator``, chunk by chunk; return the count.  A failure leaves only whole lines."""
         from . import arrow
 
-        return arrow.write_arrow(
-            self, data, file, separator=separator, threads=threads, records=records
-        )
+        count = arrow.thread_count(threads)
+        separator = bytes(separator)
+        b = self._batch(records, "write_arrow")
+        return arrow.write_planned(self, b, data, write_all(file), separator, count)
 
 
-def batch_for(template: Template, records: Mapping[str, Records], method: str) -> _Batch:
+def batch_for(template: Template, records: Mapping[str, Records], method: str) -> Batch:
     """The plan of one bulk call of ``template`` (``method`` names it in errors): the fixed
     ``records`` checked and folded into the literals, the row slots and what the core needs;
-    for the Arrow path (`mergefield.arrow`), which renders outside `Template`'s methods."""
+    for callers that render outside `Template`'s methods (the command line's Arrow path)."""
     return template._batch(records, method)
 
 

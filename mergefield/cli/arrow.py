@@ -19,7 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mergefield.arrow import CHUNK, _pyarrow
+from mergefield._arrow_input import require_pyarrow
+from mergefield.arrow import CHUNK
 from mergefield.errors import RenderError
 from mergefield.leads import ArrowLeads, LeadRow, LeadsError
 from mergefield.run import ID_FIELDS, LINE_BREAK, RenderRun
@@ -64,7 +65,7 @@ def run(
     read = [name for name in dict.fromkeys(wanted) if name in present]
     # A lead key none of whose columns exist reads as null, as an absent CSV column does.
     absent = [key for key, derived in lead_keys if not present & {key, *derived}]
-    pa = _pyarrow("reading Arrow leads")
+    pa = require_pyarrow("reading Arrow leads")
     batches = _Batches(job, write, warn, lead_keys, _fixed_missing(job))
     number = 1
     try:
@@ -171,7 +172,7 @@ class _Batches:
 
 def _missing(part: Any, name: str) -> Any:
     """Per row, whether column ``name`` is missing there (`values.is_missing` of its value)."""
-    pa = _pyarrow("reading Arrow leads")
+    pa = require_pyarrow("reading Arrow leads")
     import pyarrow.compute as pc
 
     if name not in part.schema.names:
