@@ -213,7 +213,8 @@ def _task(
     for i, slot in enumerate(slots):
         if columns.lazy(i):
             pylists[i] = _LazyValues(values, slot.key)
-    policy = column_resolver(slots, _ChunkColumns(values, names))
+    fell_back: list[int] = []  # the chunk's rows whose missing value the policy rendered
+    policy = column_resolver(slots, _ChunkColumns(values, names), fell_back)
 
     def resolve(i: int, value: object, row: int) -> str:
         try:
@@ -234,10 +235,15 @@ def _task(
             return raw.decode("utf-8", "replace")
 
     def task(out: Any) -> Any:
-        return core.arrow_render(
+        first = len(out)
+        core.arrow_render(
             core_plan, columns, start, stop, pylists, resolve, on_invalid, out, lines,
             separator, base,
         )  # fmt: skip
+        if fell_back:
+            out.mark_defaulted(first, fell_back)
+            fell_back.clear()
+        return out
 
     return task
 
@@ -287,8 +293,11 @@ def render(
     sources: Iterable[object],
     threads: int,
     chunk: int,
+    defaulted: list[bool] | None = None,
 ) -> Any:
-    """The rendered rows, or None when the core cannot plan the call."""
+    """The rendered rows, or None when the core cannot plan the call; with ``defaulted``, per
+    row whether a token fell back to its default, flagged by the core (and by the policy for
+    the values it rendered), appended to it."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
@@ -302,6 +311,8 @@ def render(
         for out in _outputs(core, tasks, threads):
             result.extend(out)
             out.clear()
+    if defaulted is not None:
+        defaulted.extend(map(bool, result.defaulted_flags()))
     pa = _optional_pyarrow()
     return result if pa is None else pa.array(result)
 
@@ -315,8 +326,10 @@ def write(
     chunk: int,
     write_all: Callable[[bytes], None],
     separator: bytes,
+    defaulted: list[int] | None = None,
 ) -> int | None:
-    """The rows written, or None when the core cannot plan the call."""
+    """The rows written, or None when the core cannot plan the call; with ``defaulted``, each
+    chunk's count of rows that fell back to a default is appended to it."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
@@ -328,6 +341,8 @@ def write(
             lines = len(out)
             write_all(out)  # through the buffer protocol: no copy
             total += lines
+            if defaulted is not None:
+                defaulted.append(out.defaulted)
             out.clear()
     except Exception as exc:
         mark_written(exc, total)

@@ -31,7 +31,7 @@ from ._arrow_input import (
     needed_columns,
     require_pyarrow,
 )
-from ._batch import column_resolver, locate_row
+from ._batch import ColumnRow, column_resolver, locate_row
 from ._contract import mark_row
 
 if TYPE_CHECKING:
@@ -66,8 +66,11 @@ def _pure_chunks(data: object) -> Iterator[Any]:
                 yield batch.slice(start, CHUNK)
 
 
-def _pure_lines(template: Template, b: Batch, data: object) -> Iterator[list[str]]:
-    """Each chunk's rendered rows, through `render_columns` over ``to_pylist`` values."""
+def _pure_lines(
+    template: Template, b: Batch, data: object, defaulted: list[bool] | None = None
+) -> Iterator[list[str]]:
+    """Each chunk's rendered rows, through `render_columns` over ``to_pylist`` values; with
+    ``defaulted``, per row whether some token fell back to its default (`Slot.falls_back`)."""
     read = column_reader(b.slots, template.mode == "strict")
     base = 0
     names: list[str] | None = None
@@ -88,6 +91,11 @@ def _pure_lines(template: Template, b: Batch, data: object) -> Iterator[list[str
             if isinstance(row, int) and not isinstance(row, bool):
                 mark_row(exc, base + row, None)  # the core counts rows from the chunk's first
             raise
+        if defaulted is not None:
+            defaulted.extend(
+                any(slot.falls_back(ColumnRow(columns, row)) for slot in b.slots)
+                for row in range(chunk.num_rows)
+            )
         yield lines
         base += chunk.num_rows
 
@@ -101,21 +109,28 @@ def thread_count(threads: int | None) -> int:
     return threads
 
 
-def render_planned(template: Template, b: Batch, data: object, threads: int) -> Any:
+def render_planned(
+    template: Template,
+    b: Batch,
+    data: object,
+    threads: int,
+    defaulted: list[bool] | None = None,
+) -> Any:
     """The work of `Template.render_arrow` once it has planned the call (``b``) and checked
-    ``threads``: one large_string array of the rendered rows."""
+    ``threads``: one large_string array of the rendered rows.  With ``defaulted``, per row
+    whether a lead slot fell back to its default is appended to it (`render_arrow_report`)."""
     try:
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
 
             result = _arrow_native.render(
-                _core.core, template, b, arrow_sources(data), threads, CHUNK
+                _core.core, template, b, arrow_sources(data), threads, CHUNK, defaulted
             )
             if result is not None:
                 return result
         pa = require_pyarrow("render_arrow on the pure-Python core")
         rows: list[str] = []
-        for lines in _pure_lines(template, b, data):
+        for lines in _pure_lines(template, b, data, defaulted):
             rows.extend(lines)
         return pa.array(rows, type=pa.large_string())
     except Exception as exc:
@@ -130,24 +145,31 @@ def write_planned(
     write: Callable[[bytes], None],
     separator: bytes,
     threads: int,
+    defaulted: list[int] | None = None,
 ) -> int:
     """The work of `Template.write_arrow` once it has planned the call and checked its
     arguments: UTF-8 lines through ``write`` (`_batch.write_all`), a chunk at a time; the count.
-    """
+    With ``defaulted``, the count of rows a lead slot's default was used in is appended to it
+    (a chunk at a time: `write_arrow_report` sums them)."""
     total = 0
+    flags: list[bool] | None = None if defaulted is None else []
     try:
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
 
             written = _arrow_native.write(
-                _core.core, template, b, arrow_sources(data), threads, CHUNK, write, separator
+                _core.core, template, b, arrow_sources(data), threads, CHUNK, write, separator,
+                defaulted,
             )  # fmt: skip
             if written is not None:
                 return written
-        for lines in _pure_lines(template, b, data):
+        for lines in _pure_lines(template, b, data, flags):
             if lines:
                 write(separator.join([line.encode("utf-8") for line in lines]) + separator)
             total += len(lines)
+            if defaulted is not None and flags is not None:
+                defaulted.append(sum(flags))  # a chunk's count: memory stays one chunk's
+                flags.clear()
     except Exception as exc:
         if getattr(exc, "written", None) is None:
             mark_written(exc, total)

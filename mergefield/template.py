@@ -49,7 +49,17 @@ from .values import (
 )
 
 # KINDS and MODES are re-exported for the CLI, which offers them as choices.
-__all__ = ["KINDS", "MODES", "FieldRef", "RenderReport", "Slot", "Template", "compile"]
+__all__ = [
+    "KINDS",
+    "MODES",
+    "ArrowReport",
+    "FieldRef",
+    "RenderReport",
+    "Slot",
+    "Template",
+    "WriteReport",
+    "compile",
+]
 
 # The resource whose records `render_many` iterates; every other resource is fixed per batch.
 ROW_RESOURCE = "Lead"
@@ -235,6 +245,25 @@ class RenderReport(NamedTuple):
 
     texts: list[str]
     defaulted: list[bool]
+
+
+class ArrowReport(NamedTuple):
+    """What `Template.render_arrow_report` returns: ``texts``, the rendered rows as
+    `Template.render_arrow` gives them (a ``pyarrow.LargeStringArray``, or without pyarrow an
+    object exporting ``__arrow_c_array__``), and ``defaulted``, per row whether some token fell
+    back to its default or to empty, as `RenderReport` says it for `render_report`."""
+
+    texts: Any
+    defaulted: list[bool]
+
+
+class WriteReport(NamedTuple):
+    """What `Template.write_arrow_report` returns: ``written``, the number of lines written as
+    `Template.write_arrow` returns it, and ``defaulted``, how many of them had some token fall
+    back to its default or to empty (the command line's "defaulted" count)."""
+
+    written: int
+    defaulted: int
 
 
 class Template:
@@ -583,6 +612,51 @@ class Template:
         separator = bytes(separator)
         b = self._batch(records, "write_arrow")
         return arrow.write_planned(self, b, data, write_all(file), separator, count)
+
+    def render_arrow_report(
+        self, data: Any, /, *, threads: int | None = None, **records: Records
+    ) -> ArrowReport:
+        """`render_arrow`, and per row whether it used a default: an `ArrowReport`.
+
+        ``defaulted[i]`` is true when some token of row ``i`` fell back to its default or to
+        empty because its value was missing (null, ``""``, NaN, an absent derived field's
+        parts) or a fixed record's was: what `render_report` says over the ``to_pylist()``
+        rows.  The renderer reports it as it goes (the compiled core counts the defaults it
+        inserts, without a Python object per row).  Arguments and errors are `render_arrow`'s.
+        """
+        from . import arrow
+
+        count = arrow.thread_count(threads)
+        b = self._batch(records, "render_arrow_report")
+        defaulted: list[bool] = []
+        texts = arrow.render_planned(self, b, data, count, defaulted)
+        if b.defaulted:
+            defaulted = [True] * len(defaulted)
+        return ArrowReport(texts, defaulted)
+
+    def write_arrow_report(
+        self,
+        data: Any,
+        file: BinaryIO,
+        /,
+        *,
+        separator: bytes = b"\n",
+        threads: int | None = None,
+        **records: Records,
+    ) -> WriteReport:
+        """`write_arrow`, and how many of the lines used a default: a `WriteReport`.
+
+        ``defaulted`` counts the rows `render_arrow_report` flags; it is counted a chunk at a
+        time, so memory stays flat as in `write_arrow`.  Arguments and errors are
+        `write_arrow`'s."""
+        from . import arrow
+
+        count = arrow.thread_count(threads)
+        separator = bytes(separator)
+        b = self._batch(records, "write_arrow_report")
+        counts: list[int] = []
+        written = arrow.write_planned(self, b, data, write_all(file), separator, count, counts)
+        return WriteReport(written, written if b.defaulted else sum(counts))
 
 
 def batch_for(template: Template, records: Mapping[str, Records], method: str) -> Batch:
