@@ -314,6 +314,13 @@ cdef int _out_end_row(Out* out, bint fell_back) except -1 nogil:
     cdef int64_t* grown
     cdef uint8_t* flags
     if out.rows + 2 > out.row_capacity:
+        # The flags first: a larger flag buffer is harmless if the offsets then cannot grow,
+        # whose capacity `mf_free` must be told exactly.
+        flags = <uint8_t*>realloc(out.defaulted, out.row_capacity * 2)
+        if flags == NULL:
+            with gil:
+                raise MemoryError()
+        out.defaulted = flags
         grown = <int64_t*>mf_grow(
             out.offsets, out.row_capacity * sizeof(int64_t), out.row_capacity * 2 * sizeof(int64_t)
         )
@@ -321,11 +328,6 @@ cdef int _out_end_row(Out* out, bint fell_back) except -1 nogil:
             with gil:
                 raise MemoryError()
         out.offsets = grown
-        flags = <uint8_t*>realloc(out.defaulted, out.row_capacity * 2)
-        if flags == NULL:
-            with gil:
-                raise MemoryError()
-        out.defaulted = flags
         out.row_capacity *= 2
     out.defaulted[out.rows] = fell_back
     out.ndefaulted += fell_back

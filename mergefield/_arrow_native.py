@@ -20,10 +20,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._arrow_input import INSTALL_HINT, column_reader, mark_written, needed_columns, utf8_error
-from ._batch import FAST_STEPS, column_resolver
+from ._batch import FAST_STEPS, ColumnRow, column_resolver
 from ._contract import Step, mark_row
 from .catalog import ValueType
-from .values import DEFAULT_DATE_FORMAT, ValueOptions
+from .values import DEFAULT_DATE_FORMAT, ValueOptions, is_missing
 
 if TYPE_CHECKING:
     from ._batch import Batch
@@ -213,16 +213,27 @@ def _task(
     for i, slot in enumerate(slots):
         if columns.lazy(i):
             pylists[i] = _LazyValues(values, slot.key)
-    fell_back: list[int] = []  # the chunk's rows whose missing value the policy rendered
-    policy = column_resolver(slots, _ChunkColumns(values, names), fell_back)
+    chunk_columns = _ChunkColumns(values, names)
+    policy = column_resolver(slots, chunk_columns)
+    # The core flags the rows whose missing value it fills in itself.  The policy renders a
+    # missing value (rather than refusing it: strict mode, a default its encoder refuses) only
+    # for a derived field, which joins its parts, and in a column the core does not read, whose
+    # Python values it never judged: the rows of those slots are checked here (`falls_back`).
+    watched = frozenset(i for i, s in enumerate(slots) if s.derived_from or i in foreign)
+    fell_back: list[int] = []  # the chunk's rows, counted from ``start``
 
     def resolve(i: int, value: object, row: int) -> str:
         try:
-            return policy(i, value, row)
+            text = policy(i, value, row)
         except Exception as exc:
             # A bulk error names its lead by its row in the whole data (README, bulk errors).
             mark_row(exc, base + start + row, None)
             raise
+        if watched and i in watched:
+            slot = slots[i]
+            if is_missing(slot.read(ColumnRow(chunk_columns, row)) if slot.derived_from else value):
+                fell_back.append(row)
+        return text
 
     def on_invalid(i: int, raw: bytes, row: int) -> str:
         try:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from ._contract import Step
 from .errors import RenderError
-from .values import is_missing
 
 if TYPE_CHECKING:
     from .template import Slot
@@ -104,20 +103,14 @@ def row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]
 
 
 def column_resolver(
-    slots: Sequence[Slot],
-    columns: Mapping[str, Sequence[Any]],
-    fell_back: list[int] | None = None,
+    slots: Sequence[Slot], columns: Mapping[str, Sequence[Any]]
 ) -> Callable[[int, object, int], str]:
-    """``columns`` are the converted tuples: a derived field reads them by position.  With
-    ``fell_back``, the row of each missing value (`Slot.falls_back`'s rule) is appended to it:
-    the compiled Arrow path's report of the defaults the core did not insert itself."""
+    """``columns`` are the converted tuples: a derived field reads them by position."""
 
     def resolve(index: int, value: object, row: int) -> str:
         slot = slots[index]
         if slot.derived_from:
             value = slot.read(ColumnRow(columns, row))
-        if fell_back is not None and is_missing(value):
-            fell_back.append(row)
         return slot.resolve(value)
 
     return resolve
