@@ -224,16 +224,23 @@ def _task(
 
     def resolve(i: int, value: object, row: int) -> str:
         try:
-            text = policy(i, value, row)
+            return policy(i, value, row)
         except Exception as exc:
             # A bulk error names its lead by its row in the whole data (README, bulk errors).
             mark_row(exc, base + start + row, None)
             raise
-        if watched and i in watched:
-            slot = slots[i]
-            if is_missing(slot.read(ColumnRow(chunk_columns, row)) if slot.derived_from else value):
-                fell_back.append(row)
-        return text
+
+    if watched:
+        resolve_value = resolve
+
+        def resolve(i: int, value: object, row: int) -> str:  # the check only where needed
+            text = resolve_value(i, value, row)
+            if i in watched:
+                slot = slots[i]
+                derived = slot.derived_from
+                if is_missing(slot.read(ColumnRow(chunk_columns, row)) if derived else value):
+                    fell_back.append(row)
+            return text
 
     def on_invalid(i: int, raw: bytes, row: int) -> str:
         try:
