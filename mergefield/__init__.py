@@ -32,7 +32,7 @@ from .errors import (
     TemplateError,
     TemplateSyntaxError,
 )
-from .template import FieldRef, RenderReport, Slot, Template, compile
+from .template import ArrowReport, FieldRef, RenderReport, Slot, Template, WriteReport, compile
 
 if TYPE_CHECKING:
     from . import connector as connector
@@ -41,6 +41,7 @@ __all__ = [
     "CONTEXTS",
     "DEFAULT_CATALOG",
     "IMPLEMENTATION",
+    "ArrowReport",
     "Catalog",
     "Diagnostic",
     "FieldRef",
@@ -58,6 +59,7 @@ __all__ = [
     "TemplateError",
     "TemplateSyntaxError",
     "ValueType",
+    "WriteReport",
     "check",
     "compile",
     "connector",

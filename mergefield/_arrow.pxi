@@ -20,7 +20,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.buffer cimport PyBUF_ND, PyBUF_STRIDES
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport malloc, free, strtod
+from libc.stdlib cimport malloc, free, realloc, strtod
 from libc.stdio cimport snprintf
 from libc.string cimport memset, strcmp
 from libc.math cimport isnan, isfinite, floor, fabs, signbit
@@ -268,6 +268,10 @@ cdef struct Out:
     int64_t* offsets  # offsets[k] is where row k starts; offsets[rows] the end
     int64_t rows
     int64_t row_capacity
+    # Per row whether a token fell back to its default because its value was missing (null, ""
+    # or NaN): one byte a row, its own buffer (never exported), and their count.
+    uint8_t* defaulted
+    int64_t ndefaulted
 
 
 cdef int _out_init(Out* out) except -1:
@@ -276,8 +280,10 @@ cdef int _out_init(Out* out) except -1:
     out.capacity = 0
     out.rows = 0
     out.row_capacity = 1024
+    out.ndefaulted = 0
     out.offsets = <int64_t*>malloc(out.row_capacity * sizeof(int64_t))
-    if out.offsets == NULL:
+    out.defaulted = <uint8_t*>malloc(out.row_capacity)
+    if out.offsets == NULL or out.defaulted == NULL:
         raise MemoryError()
     out.offsets[0] = 0
     return 0
@@ -304,9 +310,17 @@ cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
     return 0
 
 
-cdef int _out_end_row(Out* out) except -1 nogil:
+cdef int _out_end_row(Out* out, bint fell_back) except -1 nogil:
     cdef int64_t* grown
+    cdef uint8_t* flags
     if out.rows + 2 > out.row_capacity:
+        # The flags first: a larger flag buffer is harmless if the offsets then cannot grow,
+        # whose capacity `mf_free` must be told exactly.
+        flags = <uint8_t*>realloc(out.defaulted, out.row_capacity * 2)
+        if flags == NULL:
+            with gil:
+                raise MemoryError()
+        out.defaulted = flags
         grown = <int64_t*>mf_grow(
             out.offsets, out.row_capacity * sizeof(int64_t), out.row_capacity * 2 * sizeof(int64_t)
         )
@@ -315,6 +329,8 @@ cdef int _out_end_row(Out* out) except -1 nogil:
                 raise MemoryError()
         out.offsets = grown
         out.row_capacity *= 2
+    out.defaulted[out.rows] = fell_back
+    out.ndefaulted += fell_back
     out.rows += 1
     out.offsets[out.rows] = out.length
     return 0
@@ -867,8 +883,10 @@ cdef class ArrowOut:
         self._check_open()
         self.out.length = 0
         self.out.rows = 0
+        self.out.ndefaulted = 0
 
     def __dealloc__(self):
+        free(self.out.defaulted)
         if self.shared != NULL:
             mf_shared_unref(self.shared)
         else:
@@ -877,6 +895,28 @@ cdef class ArrowOut:
 
     def __len__(self):
         return self.out.rows
+
+    @property
+    def defaulted(self):
+        """How many rows fell back to a default (see `defaulted_flags`)."""
+        return self.out.ndefaulted
+
+    def defaulted_flags(self):
+        """Per row one byte, 1 when a token of the row fell back to its default (or to empty)
+        because its value was missing: the rows the core filled in itself, and those marked by
+        `mark_defaulted` for the values the Python policy rendered."""
+        return PyBytes_FromStringAndSize(<const char*>self.out.defaulted, self.out.rows)
+
+    def mark_defaulted(self, int64_t first, rows):
+        """Flag row ``first + r`` for each ``r`` of ``rows`` as defaulted."""
+        cdef int64_t row
+        for r in rows:
+            row = first + <int64_t>r
+            if row < 0 or row >= self.out.rows:
+                raise IndexError(f"row {row} is not one of the {self.out.rows} rows")
+            if not self.out.defaulted[row]:
+                self.out.defaulted[row] = 1
+                self.out.ndefaulted += 1
 
     cdef int _check_open(self) except -1:
         if self.shared != NULL:
@@ -892,7 +932,7 @@ cdef class ArrowOut:
         _out_bytes(&self.out, other.out.data, other.out.length)
         for k in range(other.out.rows):
             self.out.length = base + other.out.offsets[k + 1]
-            _out_end_row(&self.out)
+            _out_end_row(&self.out, other.out.defaulted[k])
         self.out.length = base + other.out.length
 
     def __arrow_c_schema__(self):
@@ -1427,18 +1467,21 @@ cdef int _rows(
     cdef int64_t row
     cdef Py_ssize_t i
     cdef int state
+    cdef bint fell_back  # some slot inserted its missing-value text (the policy marks the rest)
     for row in range(start, stop):
+        fell_back = False
         _out_bytes(out, plan.literals[0], plan.literal_len[0])
         for i in range(plan.n):
             state = _cell(out, plan, &cols[i], i, row)
             if state == CELL_MISSING and plan.has_missing[i]:
                 _out_bytes(out, plan.missing[i], plan.missing_len[i])
+                fell_back = True
             elif state != CELL_DONE:
                 _policy(out, cols, i, row, call)
             _out_bytes(out, plan.literals[i + 1], plan.literal_len[i + 1])
         if lines:
             _out_bytes(out, separator, sep_len)
-        _out_end_row(out)
+        _out_end_row(out, fell_back)
     return 0
 
 

@@ -5,9 +5,9 @@ each batch to the core through its ``__arrow_c_array__`` capsules, zero-copy, an
 columns the core does not read itself with ``to_pylist`` (and a chunk of a date, timestamp or
 decimal column on the first value the core leaves to the Python policy, `_LazyValues`);
 without pyarrow the core's own C stream reader opens it, and such values are an error saying
-what to install.  Each chunk of
-`arrow.CHUNK` rows renders with the GIL released into its own buffer; with several threads the
-chunks of a small window run at once and are taken in order, so the output keeps row order.
+what to install.  Each chunk of ``chunk`` rows (`arrow.CHUNK`, which `arrow` passes in)
+renders with the GIL released into its own buffer; with several threads the chunks of a small
+window run at once and are taken in order, so the output keeps row order.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import arrow
+from ._arrow_input import INSTALL_HINT, column_reader, mark_written, needed_columns, utf8_error
+from ._batch import FAST_STEPS, ColumnRow, column_resolver
 from ._contract import Step, mark_row
 from .catalog import ValueType
-from .values import DEFAULT_DATE_FORMAT, ValueOptions
+from .values import DEFAULT_DATE_FORMAT, ValueOptions, is_missing
 
 if TYPE_CHECKING:
-    from .template import Slot, Template, _Batch
+    from ._batch import Batch
+    from .template import Slot, Template
 
 # Tests turn it off to run the core's own stream reader while pyarrow is installed.
 USE_PYARROW = True
@@ -49,7 +51,6 @@ def _value_step(slot: Slot) -> int:
     """The core step that encodes a value's rendered text in ``slot``: its own step, and for a
     Date slot (whose step is -1: a str must be parsed first) the step of its encoder."""
     from .encoding import ENCODERS
-    from .template import FAST_STEPS
 
     if slot.type != "Date" or slot.step >= 0:
         return slot.step
@@ -70,7 +71,7 @@ def _native_zone(options: ValueOptions) -> tuple[bool, int]:
     return True, offset.days * 86400 + offset.seconds
 
 
-def plan(core: ModuleType, template: Template, b: _Batch) -> Any:
+def plan(core: ModuleType, template: Template, b: Batch) -> Any:
     """The core's plan of the call, or None when its texts are not UTF-8 (a lone surrogate in
     the template's literal text): the pure path then renders it and fails as it does."""
     types = [_TYPE_CODES[s.type] for s in b.slots]
@@ -142,24 +143,23 @@ class _LazyValues:
 def _tasks(
     core: ModuleType,
     template: Template,
-    b: _Batch,
+    b: Batch,
     sources: Iterable[object],
     core_plan: Any,
+    chunk: int,
     lines: bool,
     separator: bytes,
 ) -> Iterator[Callable[[Any], Any]]:
     """One callable per chunk, in row order: ``task(out)`` renders the chunk into ``out``."""
-    from .template import _column_resolver
-
     strict = template.mode == "strict"
-    read = arrow._reader(b.slots, strict)
+    read = column_reader(b.slots, strict)
     names: list[str] | None = None
     indices: list[int] = []
     base = 0
     for batch, pa_batch in _batches(core, sources):
         if batch.names != names:
             names = list(batch.names)
-            arrow._needed(b.slots, names)
+            needed_columns(b.slots, names)
             indices = [names.index(s.key) if s.key in names else -1 for s in b.slots]
         columns = core.ArrowColumns(batch, indices)
         foreign = [i for i, s in enumerate(b.slots) if not columns.native(i)]
@@ -168,13 +168,13 @@ def _tasks(
             kind = batch.types[indices[foreign[0]]]
             raise ImportError(
                 f"column {slot.key!r} has Arrow type {kind!r}, which the compiled core reads "
-                f"only through pyarrow: {arrow.INSTALL_HINT}"
+                f"only through pyarrow: {INSTALL_HINT}"
             )
-        for start in range(0, batch.num_rows, arrow.CHUNK):
-            stop = min(batch.num_rows, start + arrow.CHUNK)
+        for start in range(0, batch.num_rows, chunk):
+            stop = min(batch.num_rows, start + chunk)
             yield _task(
                 core, core_plan, b.slots, batch, pa_batch, columns, indices, foreign, read,
-                start, stop, base, strict, lines, separator, _column_resolver,
+                start, stop, base, strict, lines, separator,
             )  # fmt: skip
         base += batch.num_rows
 
@@ -195,7 +195,6 @@ def _task(
     strict: bool,
     lines: bool,
     separator: bytes,
-    column_resolver: Any,
 ) -> Callable[[Any], Any]:
     names = list(batch.names)
 
@@ -203,7 +202,7 @@ def _task(
         if pa_batch is None:
             raise ImportError(
                 f"column {name!r} as Python values (for a derived field or a value the core "
-                f"leaves to the Python policy) needs pyarrow: {arrow.INSTALL_HINT}"
+                f"leaves to the Python policy) needs pyarrow: {INSTALL_HINT}"
             )
         column = pa_batch.column(names.index(name)).slice(start, stop - start)
         return read(column, name, base + start)
@@ -214,31 +213,55 @@ def _task(
     for i, slot in enumerate(slots):
         if columns.lazy(i):
             pylists[i] = _LazyValues(values, slot.key)
-    policy = column_resolver(slots, _ChunkColumns(values, names))
+    chunk_columns = _ChunkColumns(values, names)
+    policy = column_resolver(slots, chunk_columns)
+    # The core flags the rows whose missing value it fills in itself.  The policy renders a
+    # missing value (rather than refusing it: strict mode, a default its encoder refuses) only
+    # for a derived field, which joins its parts, and in a column the core does not read, whose
+    # Python values it never judged: the rows of those slots are checked here (`falls_back`).
+    watched = frozenset(i for i, s in enumerate(slots) if s.derived_from or i in foreign)
+    fell_back: list[int] = []  # the chunk's rows, counted from ``start``
 
     def resolve(i: int, value: object, row: int) -> str:
         try:
-            return policy(i, value, row)  # type: ignore[no-any-return]
+            return policy(i, value, row)
         except Exception as exc:
             # A bulk error names its lead by its row in the whole data (README, bulk errors).
             mark_row(exc, base + start + row, None)
             raise
+
+    if watched:
+        resolve_value = resolve
+
+        def resolve(i: int, value: object, row: int) -> str:  # the check only where needed
+            text = resolve_value(i, value, row)
+            if i in watched:
+                slot = slots[i]
+                derived = slot.derived_from
+                if is_missing(slot.read(ColumnRow(chunk_columns, row)) if derived else value):
+                    fell_back.append(row)
+            return text
 
     def on_invalid(i: int, raw: bytes, row: int) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if strict:
-                error = arrow._utf8_error(slots[i], slots[i].key, row, exc)
+                error = utf8_error(slots[i], slots[i].key, row, exc)
                 mark_row(error, row, None)
                 raise error from None
             return raw.decode("utf-8", "replace")
 
     def task(out: Any) -> Any:
-        return core.arrow_render(
+        first = len(out)
+        core.arrow_render(
             core_plan, columns, start, stop, pylists, resolve, on_invalid, out, lines,
             separator, base,
         )  # fmt: skip
+        if fell_back:
+            out.mark_defaulted(first, fell_back)
+            fell_back.clear()
+        return out
 
     return task
 
@@ -282,12 +305,21 @@ def _outputs(
 
 
 def render(
-    core: ModuleType, template: Template, b: _Batch, sources: Iterable[object], threads: int
+    core: ModuleType,
+    template: Template,
+    b: Batch,
+    sources: Iterable[object],
+    threads: int,
+    chunk: int,
+    defaulted: list[bool] | None = None,
 ) -> Any:
+    """The rendered rows, or None when the core cannot plan the call; with ``defaulted``, per
+    row whether a token fell back to its default, flagged by the core (and by the policy for
+    the values it rendered), appended to it."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
-    tasks = _tasks(core, template, b, sources, core_plan, False, b"")
+    tasks = _tasks(core, template, b, sources, core_plan, chunk, False, b"")
     if threads == 1:
         result = core.ArrowOut()
         for task in tasks:
@@ -297,6 +329,8 @@ def render(
         for out in _outputs(core, tasks, threads):
             result.extend(out)
             out.clear()
+    if defaulted is not None:
+        defaulted.extend(map(bool, result.defaulted_flags()))
     pa = _optional_pyarrow()
     return result if pa is None else pa.array(result)
 
@@ -304,25 +338,31 @@ def render(
 def write(
     core: ModuleType,
     template: Template,
-    b: _Batch,
+    b: Batch,
     sources: Iterable[object],
     threads: int,
+    chunk: int,
     write_all: Callable[[bytes], None],
     separator: bytes,
+    defaulted: list[int] | None = None,
 ) -> int | None:
+    """The rows written, or None when the core cannot plan the call; with ``defaulted``, each
+    chunk's count of rows that fell back to a default is appended to it."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
     total = 0
     try:
         for out in _outputs(
-            core, _tasks(core, template, b, sources, core_plan, True, separator), threads
+            core, _tasks(core, template, b, sources, core_plan, chunk, True, separator), threads
         ):
             lines = len(out)
             write_all(out)  # through the buffer protocol: no copy
             total += lines
+            if defaulted is not None:
+                defaulted.append(out.defaulted)
             out.clear()
     except Exception as exc:
-        arrow.mark_written(exc, total)
+        mark_written(exc, total)
         raise
     return total

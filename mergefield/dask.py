@@ -39,9 +39,10 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
         'mergefield.dask needs Dask and pandas: pip install "mergefield[dask]"'
     ) from exc
 
+from ._batch import Records
 from .arrow import pandas_table
 from .run import RenderRun
-from .template import ROW_RESOURCE, Records, Template
+from .template import ROW_RESOURCE, Template
 
 __all__ = [
     "WrittenPartition",

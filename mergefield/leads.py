@@ -852,9 +852,9 @@ class ArrowLeads(LeadReader):
         self.name = name
         self._binary = binary
         try:
-            from .arrow import _pyarrow
+            from ._arrow_input import require_pyarrow
 
-            self._pa = _pyarrow(f"reading {self.label} leads ({name})")
+            self._pa = require_pyarrow(f"reading {self.label} leads ({name})")
             self.columns = tuple(self._open())
         except (ImportError, LeadsError) as exc:
             if binary is not getattr(sys.stdin, "buffer", None):

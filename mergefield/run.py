@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from ._batch import Records
 from .errors import RenderError
 from .leads import LeadRow
-from .template import ROW_RESOURCE, Records, RenderReport, Template
+from .template import ROW_RESOURCE, RenderReport, Template
 from .values import is_missing
 
 __all__ = ["CHUNK", "ID_FIELDS", "LINE_BREAK", "RenderRun", "RunCounts"]

@@ -16,10 +16,19 @@ import dataclasses
 import datetime as _dt
 import itertools
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
 from . import _core
+from ._batch import (
+    FAST_STEPS,
+    Batch,
+    Records,
+    column_resolver,
+    locate_row,
+    row_resolver,
+    write_all,
+)
 from ._contract import Step, column_values, not_a_column, rows_iterator
 from ._messages import did_you_mean
 from ._options import KINDS, MODES, Kind, Mode, check_choice
@@ -40,22 +49,20 @@ from .values import (
 )
 
 # KINDS and MODES are re-exported for the CLI, which offers them as choices.
-__all__ = ["KINDS", "MODES", "FieldRef", "RenderReport", "Slot", "Template", "compile"]
+__all__ = [
+    "KINDS",
+    "MODES",
+    "ArrowReport",
+    "FieldRef",
+    "RenderReport",
+    "Slot",
+    "Template",
+    "WriteReport",
+    "compile",
+]
 
 # The resource whose records `render_many` iterates; every other resource is fixed per batch.
 ROW_RESOURCE = "Lead"
-
-# Encoder pipelines the core can run itself on a plain str, by the base transform it runs.  A
-# PERCENT output is unreserved ASCII and `%`, which JSON string and HTML escaping leave alone.
-FAST_STEPS: Mapping[tuple[Step, ...], Step] = {
-    (Step.TEXT,): Step.TEXT,
-    (Step.PERCENT,): Step.PERCENT,
-    (Step.FORM,): Step.FORM,
-    (Step.HTML,): Step.HTML,
-    (Step.JSON_STRING,): Step.JSON_STRING,
-    (Step.PERCENT, Step.JSON_STRING): Step.PERCENT,
-    (Step.PERCENT, Step.HTML): Step.PERCENT,
-}
 
 # `iter_render` hands the core this many leads at a time: large enough to amortize the call,
 # small enough that memory does not grow with the number of leads.
@@ -76,9 +83,6 @@ class FieldRef(NamedTuple):
     start: int
     end: int
     encoder: str
-
-
-Records = Mapping[str, Any] | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -243,16 +247,23 @@ class RenderReport(NamedTuple):
     defaulted: list[bool]
 
 
-class _Batch(NamedTuple):
-    """One call's plan for the core: literals with the fixed records folded in, and per row
-    slot its record key, core step and missing-value text."""
+class ArrowReport(NamedTuple):
+    """What `Template.render_arrow_report` returns: ``texts``, the rendered rows as
+    `Template.render_arrow` gives them (a ``pyarrow.LargeStringArray``, or without pyarrow an
+    object exporting ``__arrow_c_array__``), and ``defaulted``, per row whether some token fell
+    back to its default or to empty, as `RenderReport` says it for `render_report`."""
 
-    literals: list[str]
-    slots: list[Slot]
-    keys: list[str]
-    steps: list[int]
-    missing: list[str | None]
-    defaulted: bool  # some token of the fixed records fell back to its default
+    texts: Any
+    defaulted: list[bool]
+
+
+class WriteReport(NamedTuple):
+    """What `Template.write_arrow_report` returns: ``written``, the number of lines written as
+    `Template.write_arrow` returns it, and ``defaulted``, how many of them had some token fall
+    back to its default or to empty (the command line's "defaulted" count)."""
+
+    written: int
+    defaulted: int
 
 
 class Template:
@@ -389,7 +400,7 @@ class Template:
                 f"catalog or context; {hint}"
             )
 
-    def _batch(self, records: Mapping[str, Records], method: str) -> _Batch:
+    def _batch(self, records: Mapping[str, Records], method: str) -> Batch:
         """Fold the tokens of the fixed records into the literals; keep the row slots."""
         if ROW_RESOURCE in records:
             raise TypeError(f"pass the leads as the first argument, not as {ROW_RESOURCE}=")
@@ -405,7 +416,7 @@ class Template:
                 value = slot.read(records.get(slot.resource))
                 defaulted = defaulted or is_missing(value)
                 literals[-1] += slot.resolve(value) + literal
-        return _Batch(
+        return Batch(
             literals,
             row_slots,
             [s.key for s in row_slots],
@@ -427,10 +438,10 @@ class Template:
             leads = list(rows_iterator(leads))
         try:
             texts: list[str] = _core.core.render_rows(
-                b.literals, b.keys, b.steps, b.missing, leads, _row_resolver(b.slots)
+                b.literals, b.keys, b.steps, b.missing, leads, row_resolver(b.slots)
             )
         except Exception as exc:
-            _locate(exc, first)
+            locate_row(exc, first)
             raise
         if defaulted is not None:
             defaulted.extend(
@@ -494,11 +505,11 @@ class Template:
         b = self._batch(records, "render_columns")
         values, nrows = _columns_for(columns)
         lists = [values.get(slot.key) for slot in b.slots]
-        resolve = _column_resolver(b.slots, values)
+        resolve = column_resolver(b.slots, values)
         try:
             return _core.core.render_columns(b.literals, lists, b.steps, b.missing, nrows, resolve)
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     def write_many(
@@ -519,7 +530,7 @@ class Template:
         holding every line before it, and says how many (``.row``, ``.written``).
         """
         b = self._batch(records, "write_many")
-        resolve = _row_resolver(b.slots)
+        resolve = row_resolver(b.slots)
         try:
             return _core.core.write_rows(
                 b.literals,
@@ -528,11 +539,11 @@ class Template:
                 b.missing,
                 leads,
                 resolve,
-                _write_all(file),
+                write_all(file),
                 bytes(separator),
             )
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     def write_columns(
@@ -548,7 +559,7 @@ class Template:
         b = self._batch(records, "write_columns")
         values, nrows = _columns_for(columns)
         lists = [values.get(slot.key) for slot in b.slots]
-        resolve = _column_resolver(b.slots, values)
+        resolve = column_resolver(b.slots, values)
         try:
             return _core.core.write_columns(
                 b.literals,
@@ -557,11 +568,11 @@ class Template:
                 b.missing,
                 nrows,
                 resolve,
-                _write_all(file),
+                write_all(file),
                 bytes(separator),
             )
         except Exception as exc:
-            _locate(exc, 0)
+            locate_row(exc, 0)
             raise
 
     # --- Arrow (mergefield.arrow) ---------------------------------------------------------------
@@ -580,7 +591,8 @@ class Template:
         """
         from . import arrow
 
-        return arrow.render_arrow(self, data, threads=threads, records=records)
+        count = arrow.thread_count(threads)
+        return arrow.render_planned(self, self._batch(records, "render_arrow"), data, count)
 
     def write_arrow(
         self,
@@ -596,71 +608,62 @@ class Template:
         ``separator``, chunk by chunk; return the count.  A failure leaves only whole lines."""
         from . import arrow
 
-        return arrow.write_arrow(
-            self, data, file, separator=separator, threads=threads, records=records
-        )
+        count = arrow.thread_count(threads)
+        separator = bytes(separator)
+        b = self._batch(records, "write_arrow")
+        return arrow.write_planned(self, b, data, write_all(file), separator, count)
+
+    def render_arrow_report(
+        self, data: Any, /, *, threads: int | None = None, **records: Records
+    ) -> ArrowReport:
+        """`render_arrow`, and per row whether it used a default: an `ArrowReport`.
+
+        ``defaulted[i]`` is true when some token of row ``i`` fell back to its default or to
+        empty because its value was missing (null, ``""``, NaN, an absent derived field's
+        parts) or a fixed record's was: what `render_report` says over the ``to_pylist()``
+        rows.  The renderer reports it as it goes (the compiled core counts the defaults it
+        inserts, without a Python object per row).  Arguments and errors are `render_arrow`'s.
+        """
+        from . import arrow
+
+        count = arrow.thread_count(threads)
+        b = self._batch(records, "render_arrow_report")
+        defaulted: list[bool] = []
+        texts = arrow.render_planned(self, b, data, count, defaulted)
+        if b.defaulted:
+            defaulted = [True] * len(defaulted)
+        return ArrowReport(texts, defaulted)
+
+    def write_arrow_report(
+        self,
+        data: Any,
+        file: BinaryIO,
+        /,
+        *,
+        separator: bytes = b"\n",
+        threads: int | None = None,
+        **records: Records,
+    ) -> WriteReport:
+        """`write_arrow`, and how many of the lines used a default: a `WriteReport`.
+
+        ``defaulted`` counts the rows `render_arrow_report` flags; it is counted a chunk at a
+        time, so memory stays flat as in `write_arrow`.  Arguments and errors are
+        `write_arrow`'s."""
+        from . import arrow
+
+        count = arrow.thread_count(threads)
+        separator = bytes(separator)
+        b = self._batch(records, "write_arrow_report")
+        counts: list[int] = []
+        written = arrow.write_planned(self, b, data, write_all(file), separator, count, counts)
+        return WriteReport(written, written if b.defaulted else sum(counts))
 
 
-def batch_for(template: Template, records: Mapping[str, Records], method: str) -> _Batch:
+def batch_for(template: Template, records: Mapping[str, Records], method: str) -> Batch:
     """The plan of one bulk call of ``template`` (``method`` names it in errors): the fixed
     ``records`` checked and folded into the literals, the row slots and what the core needs;
-    for the Arrow path (`mergefield.arrow`), which renders outside `Template`'s methods."""
+    for callers that render outside `Template`'s methods (the command line's Arrow path)."""
     return template._batch(records, method)
-
-
-def _locate(exc: Exception, first: int | None) -> None:
-    """Word the row a core marked on ``exc`` (`_contract.mark_row`): ``first`` is the number of
-    the call's first lead in the caller's sequence; None (a single `render`) drops the mark.
-    A `RenderError` shows it in its message; any other error gets a note (Python 3.11+)."""
-    row = getattr(exc, "row", None)
-    if not isinstance(row, int) or isinstance(row, bool):
-        return
-    if first is None:
-        exc.row = exc.written = None  # type: ignore[attr-defined]
-        return
-    exc.row = row = row + first  # type: ignore[attr-defined]
-    written = getattr(exc, "written", None)
-    if isinstance(written, int):
-        exc.written = written = written + first  # type: ignore[attr-defined]
-    if not isinstance(exc, RenderError) and hasattr(exc, "add_note"):
-        exc.add_note(RenderError.where(row, written))
-
-
-def _write_all(file: BinaryIO) -> Callable[[bytes], None]:
-    """``file.write`` that insists: a raw (unbuffered) file may take only part of a block, and
-    one that takes nothing (0, a negative count) would be called forever."""
-    write = file.write
-
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = write(view)
-            if written is None:  # a non-blocking file that took nothing
-                raise BlockingIOError(f"{file!r} accepted no bytes; give a blocking file")
-            if (
-                not isinstance(written, int)
-                or isinstance(written, bool)
-                or not (0 < written <= len(view))
-            ):
-                name = getattr(file, "name", None)
-                raise OSError(
-                    f"{name if isinstance(name, str) else repr(file)}: write() returned "
-                    f"{written!r} for {len(view)} bytes; expected the number of bytes it took "
-                    f"(1 to {len(view)})"
-                )
-            view = view[written:]
-
-    return write_all
-
-
-def _row_resolver(slots: Sequence[Slot]) -> Callable[[int, object, Records], str]:
-    def resolve(index: int, value: object, row: Records) -> str:
-        slot = slots[index]
-        if slot.derived_from:
-            value = slot.read(row)
-        return slot.resolve(value)
-
-    return resolve
 
 
 # Methods that turn a columnar container into a list of Python objects: Arrow, NumPy and
@@ -695,37 +698,6 @@ def _columns_for(columns: Mapping[str, Any]) -> tuple[dict[str, tuple[Any, ...]]
         raise ValueError(f"columns must have equal lengths; got {shown}")
     nrows = next(iter(lengths.values()), 0)
     return converted, nrows
-
-
-def _column_resolver(
-    slots: Sequence[Slot], columns: Mapping[str, Sequence[Any]]
-) -> Callable[[int, object, int], str]:
-    """``columns`` are the converted tuples: a derived field reads them by position."""
-
-    def resolve(index: int, value: object, row: int) -> str:
-        slot = slots[index]
-        if slot.derived_from:
-            value = slot.read(_ColumnRow(columns, row))
-        return slot.resolve(value)
-
-    return resolve
-
-
-class _ColumnRow(Mapping[str, Any]):
-    """A read-only view of one row of the converted columns, for derived fields."""
-
-    def __init__(self, columns: Mapping[str, Sequence[Any]], index: int) -> None:
-        self._columns = columns
-        self._index = index
-
-    def __getitem__(self, key: str) -> Any:
-        return self._columns[key][self._index]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
 
 
 def _rebuild(

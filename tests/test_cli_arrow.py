@@ -107,6 +107,20 @@ def test_nulls_take_defaults_and_count_as_defaulted(
     assert status == 0
     assert out == "Ann:1.5\nFriend:0\nFriend:0\nBo:2\n"
     assert summary(err) == "mergefield: 4 leads read: 4 rendered (2 defaulted), 0 failed"
+    # Row by row (JSON Lines), the renderer's per-row report; a fixed record's default counts on
+    # every row.
+    status, out, err = run(
+        capsys, "@{Lead:FirstName,Friend}:@{Lead:Score,0}", "--leads", path, "--format", "jsonl"
+    )
+    assert status == 0 and len(out.splitlines()) == 4
+    assert summary(err) == "mergefield: 4 leads read: 4 rendered (2 defaulted), 0 failed"
+    account = tmp_path / "account.json"
+    account.write_text("{}", "utf-8")
+    template = "@{Account:ShortCode,acme} @{Lead:FirstName,}"
+    for extra in ([], ["--format", "jsonl"]):
+        status, out, err = run(capsys, template, "--leads", path, "--account", account, *extra)
+        assert status == 0, err
+        assert summary(err) == "mergefield: 4 leads read: 4 rendered (4 defaulted), 0 failed"
 
 
 def test_a_failed_row_is_reported_and_the_rows_around_it_rendered(

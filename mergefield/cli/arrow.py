@@ -1,15 +1,16 @@
 """``mergefield render`` over Parquet and Arrow IPC leads: a record batch at a time, in C.
 
 The leads file is read a batch of at most `BATCH` rows at a time (only the columns the template
-and the lead id read), each batch is rendered by `Template.write_arrow` into bytes, and the
-bytes go to the output whole when every line is one lead: memory is one batch, whatever the
-file's size, and no Python object is made per lead.  The accounting is the CSV path's
-(`mergefield.run.RenderRun`): a row that fails to render is reported with its row number and id and
-the rows around it are rendered (``--strict`` stops there); a rendered text holding a line
-break, ``--format jsonl`` and a compacted JSON template take the row-by-row path for that batch.
-A column the template reads that the file lacks reads as null (the header check has already
-warned, or stopped with ``--strict``).  A file damaged part way stops the run after every row
-before the damage, naming the file.
+and the lead id read), each batch is rendered by `Template.write_arrow_report` into bytes, and
+the bytes go to the output whole when every line is one lead: memory is one batch, whatever the
+file's size, and no Python object is made per lead.  The "defaulted" count is the renderer's
+report (`write_arrow_report`, `render_arrow_report` row by row), never worked out here.  The
+accounting is the CSV path's (`mergefield.run.RenderRun`): a row that fails to render is
+reported with its row number and id and the rows around it are rendered (``--strict`` stops
+there); a rendered text holding a line break, ``--format jsonl`` and a compacted JSON template
+take the row-by-row path for that batch.  A column the template reads that the file lacks reads
+as null (the header check has already warned, or stopped with ``--strict``).  A file damaged
+part way stops the run after every row before the damage, naming the file.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mergefield.arrow import CHUNK, _pyarrow
+from mergefield._arrow_input import require_pyarrow
+from mergefield.arrow import CHUNK
 from mergefield.errors import RenderError
 from mergefield.leads import ArrowLeads, LeadRow, LeadsError
 from mergefield.run import ID_FIELDS, LINE_BREAK, RenderRun
-from mergefield.template import ROW_RESOURCE, batch_for
+from mergefield.template import ROW_RESOURCE
 
 __all__ = ["BATCH", "run"]
 
@@ -43,11 +45,6 @@ def _lead_keys(run: RenderRun) -> list[tuple[str, tuple[str, ...]]]:
     return list(dict.fromkeys(keys))
 
 
-def _fixed_missing(run: RenderRun) -> bool:
-    """Whether a token of a fixed record (User, Account, ...) falls back: then every lead does."""
-    return batch_for(run.template, run.records, "render_arrow").defaulted
-
-
 def run(
     job: RenderRun,
     leads: ArrowLeads,
@@ -64,8 +61,8 @@ def run(
     read = [name for name in dict.fromkeys(wanted) if name in present]
     # A lead key none of whose columns exist reads as null, as an absent CSV column does.
     absent = [key for key, derived in lead_keys if not present & {key, *derived}]
-    pa = _pyarrow("reading Arrow leads")
-    batches = _Batches(job, write, warn, lead_keys, _fixed_missing(job))
+    pa = require_pyarrow("reading Arrow leads")
+    batches = _Batches(job, write, warn)
     number = 1
     try:
         for batch in leads.batches(read, BATCH):
@@ -84,19 +81,10 @@ def run(
 class _Batches:
     """Renders record batches into one run's output and counts."""
 
-    def __init__(
-        self,
-        run: RenderRun,
-        write: Write,
-        warn: Write,
-        lead_keys: list[tuple[str, tuple[str, ...]]],
-        fixed_missing: bool,
-    ) -> None:
+    def __init__(self, run: RenderRun, write: Write, warn: Write) -> None:
         self.run = run
         self.write = write
         self.warn = warn
-        self.lead_keys = lead_keys
-        self.fixed_missing = fixed_missing
 
     def render(self, batch: Any, number: int) -> bool:
         """Render ``batch`` (its first row is lead ``number``); False when ``--strict`` stops."""
@@ -131,17 +119,17 @@ class _Batches:
         records: Any = run.records  # resource -> record: never an option's name
         if not run.jsonl and not run.compact:
             buffer = io.BytesIO()
-            run.template.write_arrow(part, buffer, **records)
+            written = run.template.write_arrow_report(part, buffer, **records)
             text = buffer.getvalue().decode("utf-8")
             if text.count("\n") == rows and not _OTHER_BREAK.search(text):
                 self.write(text)
                 run.counts.read += rows
                 run.counts.rendered += rows
-                run.counts.defaulted += sum(self._defaulted(part))
+                run.counts.defaulted += written.defaulted
                 return True
         # Row by row: a line break to refuse, JSON Lines to write, or JSON to compact.
-        texts = run.template.render_arrow(part, **records).to_pylist()
-        defaulted = self._defaulted(part)
+        report = run.template.render_arrow_report(part, **records)
+        texts, defaulted = report.texts.to_pylist(), report.defaulted
         for offset, (record, text) in enumerate(zip(part.to_pylist(), texts, strict=True)):
             run.counts.read += 1
             lead = LeadRow(number + offset, 0, record)
@@ -150,37 +138,3 @@ class _Batches:
                 run.counts.stopped = f"stopped at row {number + offset} (--strict)"
                 return False
         return True
-
-    def _defaulted(self, part: Any) -> list[bool]:
-        """Per row of ``part``, whether some token fell back to its default (as
-        `Template.render_report` says), computed over whole columns."""
-        if self.fixed_missing:
-            return [True] * part.num_rows
-        import pyarrow.compute as pc
-
-        any_missing: Any = None
-        for key, derived in self.lead_keys:
-            mask = _missing(part, key)
-            for name in derived:
-                mask = pc.and_(mask, _missing(part, name))
-            any_missing = mask if any_missing is None else pc.or_(any_missing, mask)
-        if any_missing is None:
-            return [False] * part.num_rows
-        return [bool(flag) for flag in any_missing.to_pylist()]
-
-
-def _missing(part: Any, name: str) -> Any:
-    """Per row, whether column ``name`` is missing there (`values.is_missing` of its value)."""
-    pa = _pyarrow("reading Arrow leads")
-    import pyarrow.compute as pc
-
-    if name not in part.schema.names:
-        return pa.array([True] * part.num_rows)
-    column = part.column(name)
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    mask = pc.is_null(column, nan_is_null=True)
-    kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        mask = pc.or_(mask, pc.fill_null(pc.equal(column, ""), False))
-    return mask
