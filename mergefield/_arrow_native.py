@@ -320,12 +320,11 @@ def render(
     if core_plan is None:
         return None
     tasks = _tasks(core, template, b, sources, core_plan, chunk, False, b"")
+    result = core.ArrowOut()
     if threads == 1:
-        result = core.ArrowOut()
         for task in tasks:
             task(result)
     else:
-        result = core.ArrowOut()
         for out in _outputs(core, tasks, threads):
             result.extend(out)
             out.clear()

@@ -195,9 +195,9 @@ def expected_rows(template: mergefield.Template, table: Any) -> tuple[Any, ...]:
     return result
 
 
-@SETTINGS
-@given(data=st.data())
-def test_render_arrow_equals_render_many(core: str, data: st.DataObject) -> None:
+def draw_case(data: st.DataObject) -> tuple[mergefield.Template, Any, int, int]:
+    """A random template of any kind, mode and date options, a table of the columns it reads,
+    and a chunk size and thread count for the Arrow path."""
     kind = data.draw(st.sampled_from(["url", "json", "form", "html", "text"]))
     mode = data.draw(st.sampled_from(["lax", "strict"]))
     source = data.draw(templates(kind=kind))
@@ -209,6 +209,13 @@ def test_render_arrow_equals_render_many(core: str, data: st.DataObject) -> None
     table = data.draw(tables(lead_keys(template)))
     chunk = data.draw(st.sampled_from([2, 5, arrow.CHUNK]))
     threads = data.draw(st.sampled_from([1, 3]))
+    return template, table, chunk, threads
+
+
+@SETTINGS
+@given(data=st.data())
+def test_render_arrow_equals_render_many(core: str, data: st.DataObject) -> None:
+    template, table, chunk, threads = draw_case(data)
     saved, arrow.CHUNK = arrow.CHUNK, chunk
     try:
         expected = expected_rows(template, table)

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 import mergefield
 from mergefield import arrow
 from mergefield.catalog import DEFAULT_CATALOG
-from mergefield.strategies import templates
 
-from .test_arrow import DATE_OPTIONS, SETTINGS, USER, lead_keys, tables
+from .test_arrow import SETTINGS, USER, draw_case
 
 pa = pytest.importorskip("pyarrow")
 
@@ -35,18 +34,8 @@ def outcome(call: Any) -> tuple[Any, ...]:
 @SETTINGS
 @given(data=st.data())
 def test_render_arrow_report_equals_render_report(core: str, data: st.DataObject) -> None:
-    kind = data.draw(st.sampled_from(["url", "json", "form", "html", "text"]))
-    mode = data.draw(st.sampled_from(["lax", "strict"]))
-    source = data.draw(templates(kind=kind))
-    options = data.draw(st.sampled_from(DATE_OPTIONS))
-    try:
-        template = mergefield.compile(source, kind=kind, mode=mode, **options)
-    except mergefield.TemplateError:
-        assume(False)
-    table = data.draw(tables(lead_keys(template)))
+    template, table, chunk, threads = draw_case(data)
     user = data.draw(st.sampled_from(USERS))
-    chunk = data.draw(st.sampled_from([2, 5, arrow.CHUNK]))
-    threads = data.draw(st.sampled_from([1, 3]))
     expected = outcome(lambda: template.render_report(table.to_pylist(), User=user))
     assume(expected[0] == "ok")
     try:
