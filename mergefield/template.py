@@ -589,10 +589,7 @@ class Template:
         exports ``__arrow_c_array__``.  ``threads`` (default: the number of cores) renders
         chunks of rows in parallel on the compiled core, in row order.
         """
-        from . import arrow
-
-        count = arrow.thread_count(threads)
-        return arrow.render_planned(self, self._batch(records, "render_arrow"), data, count)
+        return self._render_arrow(data, threads, records, "render_arrow", None)
 
     def write_arrow(
         self,
@@ -606,12 +603,7 @@ class Template:
     ) -> int:
         """`render_arrow` written into the binary ``file`` as UTF-8 lines, each followed by
         ``separator``, chunk by chunk; return the count.  A failure leaves only whole lines."""
-        from . import arrow
-
-        count = arrow.thread_count(threads)
-        separator = bytes(separator)
-        b = self._batch(records, "write_arrow")
-        return arrow.write_planned(self, b, data, write_all(file), separator, count)
+        return self._write_arrow(data, file, separator, threads, records, "write_arrow", None)
 
     def render_arrow_report(
         self, data: Any, /, *, threads: int | None = None, **records: Records
@@ -624,14 +616,8 @@ class Template:
         rows.  The renderer reports it as it goes (the compiled core counts the defaults it
         inserts, without a Python object per row).  Arguments and errors are `render_arrow`'s.
         """
-        from . import arrow
-
-        count = arrow.thread_count(threads)
-        b = self._batch(records, "render_arrow_report")
         defaulted: list[bool] = []
-        texts = arrow.render_planned(self, b, data, count, defaulted)
-        if b.defaulted:
-            defaulted = [True] * len(defaulted)
+        texts = self._render_arrow(data, threads, records, "render_arrow_report", defaulted)
         return ArrowReport(texts, defaulted)
 
     def write_arrow_report(
@@ -649,14 +635,51 @@ class Template:
         ``defaulted`` counts the rows `render_arrow_report` flags; it is counted a chunk at a
         time, so memory stays flat as in `write_arrow`.  Arguments and errors are
         `write_arrow`'s."""
+        counts: list[int] = []
+        method = "write_arrow_report"
+        written = self._write_arrow(data, file, separator, threads, records, method, counts)
+        return WriteReport(written, sum(counts))
+
+    def _render_arrow(
+        self,
+        data: Any,
+        threads: int | None,
+        records: Mapping[str, Records],
+        method: str,
+        defaulted: list[bool] | None,
+    ) -> Any:
+        """The body of `render_arrow` and `render_arrow_report`: ``defaulted`` (when given)
+        receives each row's flag, every row's when a fixed record fell back."""
+        from . import arrow
+
+        count = arrow.thread_count(threads)
+        b = self._batch(records, method)
+        texts = arrow.render_planned(self, b, data, count, defaulted)
+        if defaulted is not None and b.defaulted:
+            defaulted[:] = [True] * len(defaulted)
+        return texts
+
+    def _write_arrow(
+        self,
+        data: Any,
+        file: BinaryIO,
+        separator: bytes,
+        threads: int | None,
+        records: Mapping[str, Records],
+        method: str,
+        counts: list[int] | None,
+    ) -> int:
+        """The body of `write_arrow` and `write_arrow_report`: ``counts`` (when given) receives
+        each chunk's count of defaulted rows, every row when a fixed record fell back."""
         from . import arrow
 
         count = arrow.thread_count(threads)
         separator = bytes(separator)
-        b = self._batch(records, "write_arrow_report")
-        counts: list[int] = []
+        b = self._batch(records, method)
         written = arrow.write_planned(self, b, data, write_all(file), separator, count, counts)
-        return WriteReport(written, written if b.defaulted else sum(counts))
+        if counts is not None and b.defaulted:
+            counts[:] = [written]
+        return written
 
 
 def batch_for(template: Template, records: Mapping[str, Records], method: str) -> Batch:

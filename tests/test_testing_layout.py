@@ -65,6 +65,15 @@ def test_the_public_paths_hand_out_the_package_s_objects(public: str) -> None:
     assert sorted(module.__all__) == sorted(n for home in homes for n in home.__all__)
 
 
+def run_child(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints (stripped); it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_importing_the_library_loads_no_test_tooling() -> None:
     code = (
         "import sys, mergefield, mergefield.connector, mergefield.cli, mergefield.catalog\n"
@@ -74,11 +83,7 @@ def test_importing_the_library_loads_no_test_tooling() -> None:
         "                     'mergefield.pytest_plugin')))\n"
         "print(loaded)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert run_child(code) == "[]"
 
 
 def test_the_assertions_load_without_hypothesis_and_pytest() -> None:
@@ -91,11 +96,7 @@ def test_the_assertions_load_without_hypothesis_and_pytest() -> None:
         "assert_renders_safely('https://x.test/?q=@{Lead:FirstName,}', {'Lead': {}}, kind='url')\n"
         "print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert run_child(code) == "ok"
 
 
 def test_the_entry_point_loads_the_plugin_and_its_hook() -> None:
