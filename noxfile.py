@@ -4,7 +4,7 @@
 Cython core for that Python, required to build) and runs the whole suite on the compiled core,
 then again with `MERGEFIELD_NO_EXTENSIONS=1` on the pure-Python core.  `nox -s fast-3.12` does
 the same with the fast subset (`--fast`, an option of tests/conftest.py: no test marked slow,
-each property on a few examples), and `nox -s compiled-3.12` runs that subset on the compiled
+each property on a few examples), spread over the cores with pytest-xdist (`-n auto`), and `nox -s compiled-3.12` runs that subset on the compiled
 core only, which `.ci/run` uses for the Pythons other than its main one.  Arguments after `--`
 go to pytest.  Interpreters are looked up on PATH and, failing that, in pyenv's versions folder,
 so a machine with pyenv needs no shims selected.
@@ -23,6 +23,11 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 # `-m "not slow" --hypothesis-profile=fast`, tests/conftest.py); the full run on the main Python
 # does the searching.
 FAST = ["--fast"]
+# The fast subset runs on every core (pytest-xdist, in the `test` extra): its tests are many and
+# short, so two workers halve the wall time on CI's two cores.  The whole suite stays on one
+# worker: its slow tests compare timings over input sizes and peak memory, which a second worker
+# competing for the same cores would only make noisier.
+PARALLEL = ["-n", "auto"]
 
 nox.options.sessions = ["fast"]
 nox.options.reuse_existing_virtualenvs = False
@@ -69,11 +74,11 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHONS)
 def fast(session: nox.Session) -> None:
     """The suite without the tests marked slow, on both cores."""
-    _run_suite(session, FAST)
+    _run_suite(session, [*FAST, *PARALLEL])
 
 
 @nox.session(python=PYTHONS)
 def compiled(session: nox.Session) -> None:
     """The suite without the tests marked slow, on the compiled core only (what `.ci/run` runs
     on the Pythons other than its own, where the pure core already ran in full)."""
-    _run_suite(session, FAST, pure=False)
+    _run_suite(session, [*FAST, *PARALLEL], pure=False)
