@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the fast subset: -m 'not slow' --hypothesis-profile=fast (every property on "
         f"{FAST_EXAMPLES} examples); the full run keeps every test",
     )
+    # nox's compiled sessions on the Pythons other than CI's main one: the pure core is Python
+    # code that already ran in full there, and what differs between versions is the build.
+    parser.addoption(
+        "--compiled-only",
+        action="store_true",
+        help="leave out the pure-core half of each test run on both cores (the `core` fixture)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -89,7 +96,8 @@ CORES = {"cython": compiled_core(), "python": _fast_py}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under the fast profile, cap the examples of the properties that ask for more.
+    """`--compiled-only` deselects the pure-core halves; under the fast profile, cap the
+    examples of the properties that ask for more.
 
     A profile sets only the default; `@settings(max_examples=2000)` on a test wins over it, so
     the cap is applied to each test's own settings here (`examples` does it for the properties
@@ -97,6 +105,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     function (an attribute it reads at call time); if a future version moves them, the tests
     simply run their full counts.
     """
+    if config.getoption("compiled_only"):
+        pure = [item for item in items if _core_param(item) == "python"]
+        if pure:
+            config.hook.pytest_deselected(items=pure)
+            items[:] = [item for item in items if _core_param(item) != "python"]
     if not _fast_run:
         return
     for item in items:
@@ -105,6 +118,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if isinstance(own, settings) and own.max_examples > FAST_EXAMPLES:
             capped = settings(own, max_examples=FAST_EXAMPLES)
             function._hypothesis_internal_use_settings = capped  # type: ignore[union-attr]
+
+
+def _core_param(item: pytest.Item) -> object:
+    """The `core` fixture's parameter of a collected test, or None when it has none."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("core") if callspec is not None else None
 
 
 @pytest.fixture(params=["cython", "python"])
