@@ -4,8 +4,9 @@
 Cython core for that Python, required to build) and runs the whole suite on the compiled core,
 then again with `MERGEFIELD_NO_EXTENSIONS=1` on the pure-Python core.  `nox -s fast-3.12` does
 the same with the fast subset (`--fast`, an option of tests/conftest.py: no test marked slow,
-each property on a few examples), spread over the cores with pytest-xdist (`-n auto`), and `nox -s compiled-3.12` runs that subset on the compiled
-core only, which `.ci/run` uses for the Pythons other than its main one.  Arguments after `--`
+each property on a few examples), spread over the cores with pytest-xdist (`-n auto`), and
+`nox -s compiled-3.12` runs that subset on the compiled core only, which `.ci/run` uses for the
+Pythons other than its main one.  Arguments after `--`
 go to pytest.  Interpreters are looked up on PATH and, failing that, in pyenv's versions folder,
 so a machine with pyenv needs no shims selected.
 """
