@@ -1,42 +1,50 @@
 """``mergefield render`` over Parquet and Arrow IPC leads: a record batch at a time, in C.
 
 The leads file is read a batch of at most `BATCH` rows at a time (only the columns the template
-and the lead id read), each batch is rendered by `Template.write_arrow_report` into bytes, and
-the bytes go to the output whole when every line is one lead: memory is one batch, whatever the
-file's size, and no Python object is made per lead.  The "defaulted" count is the renderer's
-report (`write_arrow_report`, `render_arrow_report` row by row), never worked out here.  The
-accounting is the CSV path's (`mergefield.run.RenderRun`): a row that fails to render is
-reported with its row number and id and the rows around it are rendered (``--strict`` stops
-there); a rendered text holding a line break, ``--format jsonl`` and a compacted JSON template
-take the row-by-row path for that batch.  A column the template reads that the file lacks reads
-as null (the header check has already warned, or stopped with ``--strict``).  A file damaged
-part way stops the run after every row before the damage, naming the file.
+and the lead id read), and each batch is rendered by `Template.write_arrow_report` into the
+output as UTF-8 bytes, never decoded: memory is one batch, whatever the file's size, and no
+Python object is made per lead.  A line break inside a rendered row would make two "leads" of
+it; when the template cannot produce one (its literal text holds none and every lead slot
+percent-encodes, `_may_break`) the chunks go straight to the output, otherwise the batch is
+rendered into memory and its bytes checked (`_one_per_line`) first.  The "defaulted" count is
+the renderer's report (`write_arrow_report`, `render_arrow_report` row by row), never worked
+out here.  The accounting is the CSV path's (`mergefield.run.RenderRun`): a row that fails to
+render is reported with its row number and id and the rows around it are rendered
+(``--strict`` stops there); a rendered text holding a line break, ``--format jsonl`` and a
+compacted JSON template take the row-by-row path for that batch.  A column the template reads
+that the file lacks reads as null (the header check has already warned, or stopped with
+``--strict``).  A file damaged part way stops the run after every row before the damage,
+naming the file.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from mergefield._arrow_input import require_pyarrow
+from mergefield._contract import Step
 from mergefield.arrow import CHUNK
-from mergefield.errors import RenderError
+from mergefield.errors import MergefieldError, RenderError
 from mergefield.leads import ArrowLeads, LeadRow, LeadsError
-from mergefield.run import ID_FIELDS, LINE_BREAK, RenderRun
-from mergefield.template import ROW_RESOURCE
+from mergefield.run import ID_FIELDS, LINE_BREAK, LINE_BREAKS, RenderRun
+from mergefield.template import ROW_RESOURCE, batch_for
 
 __all__ = ["BATCH", "run"]
 
 #: Rows read and rendered at once: a few of the Arrow path's chunks, so threads have work.
 BATCH = 4 * CHUNK
 
-# Every line break but the "\n" that ends each rendered line.
-_OTHER_BREAK = re.compile(LINE_BREAK.pattern.replace("\n", ""))
+# Every line break but the "\n" that ends each rendered line, as UTF-8; the ASCII ones alone.
+_BREAKS = [char.encode("utf-8") for char in LINE_BREAKS if char != "\n"]
+_ASCII_BREAKS = [pattern for pattern in _BREAKS if pattern.isascii()]
 
+# First steps of an encoder whose output is unreserved ASCII, "%" and "+" only (`Step`).
+_ONE_LINE_STEPS = ((Step.PERCENT,), (Step.FORM,))
 
 Write = Callable[[str], object]
+WriteBytes = Callable[[bytes], object]
 
 
 def _lead_keys(run: RenderRun) -> list[tuple[str, tuple[str, ...]]]:
@@ -49,11 +57,13 @@ def run(
     job: RenderRun,
     leads: ArrowLeads,
     write: Write,
+    write_bytes: WriteBytes,
     warn: Write,
     progress: Callable[[int], object],
 ) -> bool:
-    """Render every row of ``leads`` with ``job``, ``write`` each output line and ``warn`` each
-    failed row, as `RenderRun.run` does; False when the file broke off part way."""
+    """Render every row of ``leads`` with ``job``, ``write`` each output line (or
+    ``write_bytes`` a batch of them, UTF-8) and ``warn`` each failed row, as `RenderRun.run`
+    does; False when the file broke off part way."""
     lead_keys = _lead_keys(job)
     present = set(leads.columns or ())
     wanted = [k for key, derived in lead_keys for k in (key, *derived)]
@@ -62,7 +72,7 @@ def run(
     # A lead key none of whose columns exist reads as null, as an absent CSV column does.
     absent = [key for key, derived in lead_keys if not present & {key, *derived}]
     pa = require_pyarrow("reading Arrow leads")
-    batches = _Batches(job, write, warn)
+    batches = _Batches(job, write, write_bytes, warn)
     number = 1
     try:
         for batch in leads.batches(read, BATCH):
@@ -81,10 +91,15 @@ def run(
 class _Batches:
     """Renders record batches into one run's output and counts."""
 
-    def __init__(self, run: RenderRun, write: Write, warn: Write) -> None:
+    def __init__(self, run: RenderRun, write: Write, write_bytes: WriteBytes, warn: Write) -> None:
         self.run = run
         self.write = write
+        self.write_bytes = write_bytes
         self.warn = warn
+        # Whether the rendered bytes need `_one_per_line`; None: the row-by-row path only.
+        self.checked: bool | None = None
+        if not run.jsonl and not run.compact:
+            self.checked = _may_break(run)
 
     def render(self, batch: Any, number: int) -> bool:
         """Render ``batch`` (its first row is lead ``number``); False when ``--strict`` stops."""
@@ -99,8 +114,10 @@ class _Batches:
             row = error.row
             if not isinstance(row, int) or not 0 <= row < part.num_rows:
                 raise error
-            # Render the rows before the failing one, report it, and go on after it.
-            if row and not self._emit(part.slice(0, row), number + start):
+            # The rows before the failing one that are not out yet (a batch written straight
+            # to the output has its chunks before the failing one's there already), then it.
+            done = getattr(error, "done", 0)
+            if row > done and not self._emit(part.slice(done, row - done), number + start + done):
                 return False
             run.counts.read += 1
             failed = number + start + row
@@ -113,19 +130,33 @@ class _Batches:
         return True
 
     def _emit(self, part: Any, number: int) -> bool:
-        """Write the rendered rows of ``part``; False when ``--strict`` stops at a failed row."""
+        """Write the rendered rows of ``part``; False when ``--strict`` stops at a failed row.
+        A `RenderError` carries in ``done`` the rows of ``part`` already written and counted."""
         run = self.run
         rows = part.num_rows
         records: Any = run.records  # resource -> record: never an option's name
-        if not run.jsonl and not run.compact:
+        if self.checked is False:
+            # No line break can come out: the chunks go to the output as they are rendered.
+            try:
+                sink = cast(BinaryIO, _Sink(self.write_bytes))
+                counted = run.template.write_arrow_report(part, sink, **records)
+            except RenderError as exc:
+                done = exc.written if isinstance(exc.written, int) else 0
+                if done:  # out already: count them as a finished batch
+                    head = part.slice(0, done)
+                    flags = run.template.render_arrow_report(head, **records).defaulted
+                    self._count(done, sum(flags))
+                exc.done = done  # type: ignore[attr-defined]
+                raise
+            self._count(rows, counted.defaulted)
+            return True
+        if self.checked:
             buffer = io.BytesIO()
             written = run.template.write_arrow_report(part, buffer, **records)
-            text = buffer.getvalue().decode("utf-8")
-            if text.count("\n") == rows and not _OTHER_BREAK.search(text):
-                self.write(text)
-                run.counts.read += rows
-                run.counts.rendered += rows
-                run.counts.defaulted += written.defaulted
+            data = buffer.getvalue()
+            if _one_per_line(data, rows):
+                self.write_bytes(data)
+                self._count(rows, written.defaulted)
                 return True
         # Row by row: a line break to refuse, JSON Lines to write, or JSON to compact.
         report = run.template.render_arrow_report(part, **records)
@@ -138,3 +169,43 @@ class _Batches:
                 run.counts.stopped = f"stopped at row {number + offset} (--strict)"
                 return False
         return True
+
+    def _count(self, rows: int, defaulted: int) -> None:
+        counts = self.run.counts
+        counts.read += rows
+        counts.rendered += rows
+        counts.defaulted += defaulted
+
+
+class _Sink:
+    """A binary file for `Template.write_arrow_report` that hands each block to ``write``."""
+
+    def __init__(self, write: WriteBytes) -> None:
+        self._write = write
+
+    def write(self, data: bytes) -> int:
+        self._write(data)
+        return len(data)
+
+
+def _may_break(run: RenderRun) -> bool:
+    """Whether a rendered row could hold a line break: the literal text (with the fixed records
+    in it) holds one, or a lead slot's encoder can let one through.  An encoder whose first step
+    percent-encodes (`ONE_LINE_STEPS`) writes unreserved ASCII and ``%XX`` only, which the
+    steps after it leave alone, for every value and default alike."""
+    try:
+        b = batch_for(run.template, run.records, "write_arrow_report")
+    except MergefieldError:
+        return True  # a fixed record's bad value: the renderer reports it on the rows
+    if any(LINE_BREAK.search(text) for text in b.literals):
+        return True
+    return any(slot.encode.steps[:1] not in _ONE_LINE_STEPS for slot in b.slots)
+
+
+def _one_per_line(data: bytes, rows: int) -> bool:
+    """Whether ``data``, ``rows`` rendered rows each ended by ``\\n``, holds no other line break:
+    counted and searched on the bytes (a break outside ASCII only in a batch that is not)."""
+    if data.count(b"\n") != rows:
+        return False
+    breaks = _ASCII_BREAKS if data.isascii() else _BREAKS
+    return all(data.find(pattern) < 0 for pattern in breaks)

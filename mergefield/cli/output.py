@@ -6,11 +6,13 @@ broken JSON array, ``--strict``, Ctrl-C, a full disk) leaves ``FILE`` as it was 
 the partial output is, or that it was removed when the disk is full.  A failed write (``ENOSPC``
 and other ``OSError``) becomes `OutputError`, so the caller can print its summary and exit 2
 instead of a traceback; a reader that went away (``BrokenPipeError``) is not an error of ours
-and propagates as before.
+and propagates as before.  Text already rendered as UTF-8 (the Arrow path's batches) goes to the
+stream's binary buffer as it is (`Output.write_bytes`), never decoded and encoded again.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
@@ -18,6 +20,8 @@ import stat
 import sys
 import tempfile
 from typing import IO
+
+from mergefield._batch import write_all
 
 __all__ = ["Output", "OutputError"]
 
@@ -53,6 +57,24 @@ class Output:
     def write(self, text: str) -> None:
         try:
             self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from exc
+
+    def write_bytes(self, data: bytes) -> None:
+        """Write ``data``, UTF-8 text, after what was written before: straight to the stream's
+        binary buffer when the stream writes UTF-8 (a file, stdout as `main` sets it up), else
+        decoded and written as text (a stream without a buffer, another encoding)."""
+        stream = self.stream
+        buffer = getattr(stream, "buffer", None)
+        try:
+            encoding = getattr(stream, "encoding", None) or "utf-8"
+            if buffer is None or codecs.lookup(encoding).name != "utf-8":
+                stream.write(bytes(data).decode("utf-8"))
+            else:
+                stream.flush()  # the text written before goes first
+                write_all(buffer)(data)
         except BrokenPipeError:
             raise
         except OSError as exc:
