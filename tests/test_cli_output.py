@@ -221,3 +221,39 @@ def test_a_full_disk_on_output_file_keeps_the_old_file(
         f"; cannot write {out}: No space left on device; the partial output was removed; "
         f"{out} is unchanged"
     )
+
+
+# --- rendered bytes (the Arrow path) ---------------------------------------------------------
+
+
+def test_rendered_bytes_follow_the_text_in_the_streams_encoding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mergefield.cli.output import Output
+
+    # UTF-8 stdout: the bytes go to its buffer, after the text written before them.
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="utf-8"))
+    out = Output(None)
+    out.write("Zoë\n")
+    out.write_bytes("Zoë\n".encode())
+    out.write("end\n")
+    out.finish()
+    assert raw.getvalue() == "Zoë\nZoë\nend\n".encode()
+    # Another encoding, or a stream without a buffer: decoded and written as text.
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="latin-1"))
+    out = Output(None)
+    out.write_bytes("Zoë\n".encode())
+    out.finish()
+    assert raw.getvalue() == b"Zo\xeb\n"
+    monkeypatch.setattr(sys, "stdout", text := io.StringIO())
+    out = Output(None)
+    out.write_bytes("Zoë\n".encode())
+    assert text.getvalue() == "Zoë\n"
+    # -o FILE: the bytes land in the finished file.
+    out = Output(str(tmp_path / "o.txt"))
+    out.write("a\n")
+    out.write_bytes(b"b\n")
+    out.finish()
+    assert (tmp_path / "o.txt").read_bytes() == b"a\nb\n"
