@@ -19,7 +19,7 @@ is invalid UTF-8 in a string column in strict mode (lax mode decodes it with U+F
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _core
@@ -141,7 +141,7 @@ def render_planned(
 
 def line_chunks(
     template: Template, b: Batch, data: object, separator: bytes, threads: int
-) -> Iterator[tuple[int, int, Any]]:
+) -> Generator[tuple[int, int, Any], None, None]:
     """The rows of ``data`` rendered as UTF-8 lines ended by ``separator``, a chunk at a time
     in row order: ``(rows, defaulted, text)``, ``defaulted`` the count of the rows a default
     was used in (every row when a fixed record's was, ``b.defaulted``) and ``text`` a

@@ -358,3 +358,52 @@ def test_a_fixed_record_with_a_line_break_fails_every_row_of_a_percent_encoded_t
     assert status == 0 and json.loads(out.split("\n")[0])["output"] == (
         '{"u":"https://x.example/?q=a%20b","by":"Ann\x85Lee"}'
     )
+
+
+@pytest.mark.parametrize("kind", ["text", "url"])
+def test_failed_rows_without_stopping_match_the_row_by_row_run(
+    core: str, small_batches: None, kind: str, tmp_path: Path
+) -> None:
+    # A strict template that does not stop at a failure (`RenderRun(stop_on_failure=False)`,
+    # which the command line never builds but the Arrow pass must honour): each failed row,
+    # first, last, side by side, at a chunk's or a batch's edge, is reported, and the pass goes
+    # on after it with the rows read ahead; the output, messages and counts are those of
+    # `RenderRun.run` over the same leads as rows.
+    from mergefield import compile as compile_template
+    from mergefield.leads import open_arrow_leads
+    from mergefield.run import RenderRun
+
+    rows = 26
+    bad = {0, 3, 4, 9, 10, 11, 17, 25}
+    names = [None if i in bad else ["Ann", "Zoë", "a\u2028b", "x y"][i % 4] for i in range(rows)]
+    table = pa.table({"Id": list(range(1, rows + 1)), "FirstName": names})
+    path = tmp_path / "leads.parquet"
+    pq.write_table(table, path, row_group_size=7)
+    template = compile_template(
+        "https://x.example/?n=@{Lead:FirstName}" if kind == "url" else "Hi @{Lead:FirstName}",
+        kind=kind,
+        mode="strict",
+    )
+
+    def render(arrow: bool) -> tuple[str, list[str], Any, int]:
+        job = RenderRun(template, name=str(path))
+        out: list[str] = []
+        warnings: list[str] = []
+        progress: list[int] = []
+        with open(path, "rb") as binary:
+            leads = open_arrow_leads(binary, "parquet", str(path))
+            if arrow:
+                write_bytes = lambda data: out.append(bytes(data).decode())  # noqa: E731
+                done = cli_arrow.run(
+                    job, leads, out.append, write_bytes, warnings.append, progress.append
+                )
+                assert done
+            else:
+                job.run(iter(leads), out.append, warnings.append, progress.append)
+        return "".join(out), warnings, job.counts, sum(progress)
+
+    got, expected = render(True), render(False)
+    assert got == expected
+    breaks = sum(name is not None and "\u2028" in name for name in names) if kind == "text" else 0
+    assert len(got[1]) == len(bad) + breaks
+    assert got[2].failed == len(got[1]) and got[2].read == rows == got[3]

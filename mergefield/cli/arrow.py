@@ -19,17 +19,22 @@ naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable
-from typing import Any, BinaryIO, cast
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from mergefield._arrow_input import require_pyarrow
 from mergefield._contract import Step
-from mergefield.arrow import CHUNK
+from mergefield.arrow import CHUNK, line_chunks, thread_count
 from mergefield.errors import MergefieldError, RenderError
 from mergefield.leads import ArrowLeads, LeadRow, LeadsError
 from mergefield.run import ID_FIELDS, LINE_BREAK, LINE_BREAKS, RenderRun
 from mergefield.template import ROW_RESOURCE, batch_for
+
+if TYPE_CHECKING:
+    from mergefield._batch import Batch
 
 __all__ = ["BATCH", "run"]
 
@@ -73,11 +78,19 @@ def run(
     absent = [key for key, derived in lead_keys if not present & {key, *derived}]
     pa = require_pyarrow("reading Arrow leads")
     batches = _Batches(job, write, write_bytes, warn)
-    number = 1
-    try:
+
+    def source() -> Iterator[Any]:
         for batch in leads.batches(read, BATCH):
             for key in absent:
                 batch = batch.append_column(key, pa.nulls(batch.num_rows))
+            yield batch
+
+    try:
+        if batches.plan is not None and batches.checked is not None:
+            batches.stream(source(), progress)
+            return True
+        number = 1
+        for batch in source():
             if not batches.render(batch, number):
                 return True
             number += batch.num_rows
@@ -96,10 +109,95 @@ class _Batches:
         self.write = write
         self.write_bytes = write_bytes
         self.warn = warn
-        # Whether the rendered bytes need `_one_per_line`; None: the row-by-row path only.
+        # The plan of the render (None: a fixed record's value fails every row, which the
+        # batch by batch path reports) and whether the rendered bytes need `_one_per_line`
+        # (None: JSON Lines or compacted JSON, row by row only).
+        self.plan: Batch | None = None
+        with contextlib.suppress(MergefieldError):
+            self.plan = batch_for(run.template, run.records, "write_arrow_report")
         self.checked: bool | None = None
         if not run.jsonl and not run.compact:
-            self.checked = _may_break(run)
+            self.checked = self.plan is None or _may_break(self.plan)
+
+    def stream(self, batches: Iterator[Any], progress: Callable[[int], object]) -> bool:
+        """Render ``batches`` in one pass of chunks (`arrow.line_chunks`: one thread pool and its
+        buffers for the whole file, the next batch read while the last renders), writing each
+        chunk's bytes as they come; a chunk holding a line break goes row by row, and after a
+        failed row (reported as `render` does) a new pass starts at the next row.  The batches
+        read and not all written are kept to slice those rows from.  False when ``--strict``
+        stops."""
+        run = self.run
+        assert self.plan is not None
+        threads = thread_count(None)
+        kept: deque[tuple[int, Any]] = deque()  # (its first row, batch), rows from 0
+        read = 0  # rows read into `kept`
+        done = 0  # rows written or reported
+
+        def feed(first: list[Any]) -> Iterator[Any]:
+            nonlocal read
+            yield from first
+            for batch in batches:
+                kept.append((read, batch))
+                read += batch.num_rows
+                yield batch
+
+        def rows(start: int, stop: int) -> list[Any]:
+            """Slices of the kept batches holding rows ``start`` to ``stop``, in order."""
+            parts = []
+            for first, batch in kept:
+                low, high = max(start, first), min(stop, first + batch.num_rows)
+                if low < high:
+                    parts.append(batch.slice(low - first, high - low))
+            return parts
+
+        def advance(to: int) -> None:
+            nonlocal done
+            progress(to - done)
+            done = to
+            while kept and kept[0][0] + kept[0][1].num_rows <= done:
+                kept.popleft()
+
+        pending: list[Any] = []
+        while True:
+            base = done
+            chunks = line_chunks(run.template, self.plan, feed(pending), b"\n", threads)
+            try:
+                for count, defaulted, text in chunks:
+                    data = bytes(text) if self.checked else text
+                    if self.checked and not _one_per_line(data, count):
+                        at = done
+                        for part in rows(done, done + count):
+                            if not self._rows(part, at + 1):
+                                return False
+                            at += part.num_rows
+                    else:
+                        if count:
+                            self.write_bytes(data)
+                        self._count(count, defaulted)
+                    advance(done + count)
+                return True
+            except RenderError as exc:
+                error = exc
+            finally:
+                chunks.close()  # a pass given up: its threads end before the next starts
+            row = error.row
+            if not isinstance(row, int) or not done <= base + row < read:
+                raise error
+            failed = base + row
+            # The rows of the failed chunk before the failing one, then it, then a new pass.
+            at = done
+            for part in rows(done, failed):
+                if not self.render(part, at + 1):
+                    return False
+                at += part.num_rows
+            record = rows(failed, failed + 1)[0].to_pylist()[0]
+            run.counts.read += 1
+            run.fail(LeadRow(failed + 1, 0, record), error.message, self.write, self.warn)
+            advance(failed + 1)
+            if run.stop_on_failure:
+                run.counts.stopped = f"stopped at row {failed + 1} (--strict)"
+                return False
+            pending = rows(failed + 1, read)
 
     def render(self, batch: Any, number: int) -> bool:
         """Render ``batch`` (its first row is lead ``number``); False when ``--strict`` stops."""
@@ -158,7 +256,12 @@ class _Batches:
                 self.write_bytes(data)
                 self._count(rows, written.defaulted)
                 return True
-        # Row by row: a line break to refuse, JSON Lines to write, or JSON to compact.
+        return self._rows(part, number)
+
+    def _rows(self, part: Any, number: int) -> bool:
+        """Row by row: a line break to refuse, JSON Lines to write, or JSON to compact."""
+        run = self.run
+        records: Any = run.records
         report = run.template.render_arrow_report(part, **records)
         texts, defaulted = report.texts.to_pylist(), report.defaulted
         for offset, (record, text) in enumerate(zip(part.to_pylist(), texts, strict=True)):
@@ -188,15 +291,11 @@ class _Sink:
         return len(data)
 
 
-def _may_break(run: RenderRun) -> bool:
-    """Whether a rendered row could hold a line break: the literal text (with the fixed records
-    in it) holds one, or a lead slot's encoder can let one through.  An encoder whose first step
-    percent-encodes (`ONE_LINE_STEPS`) writes unreserved ASCII and ``%XX`` only, which the
-    steps after it leave alone, for every value and default alike."""
-    try:
-        b = batch_for(run.template, run.records, "write_arrow_report")
-    except MergefieldError:
-        return True  # a fixed record's bad value: the renderer reports it on the rows
+def _may_break(b: Batch) -> bool:
+    """Whether a row rendered by the plan ``b`` could hold a line break: the literal text (with
+    the fixed records in it) holds one, or a lead slot's encoder can let one through.  An
+    encoder whose first step percent-encodes (`_ONE_LINE_STEPS`) writes unreserved ASCII and
+    ``%XX`` only, which the steps after it leave alone, for every value and default alike."""
     if any(LINE_BREAK.search(text) for text in b.literals):
         return True
     return any(slot.encode.steps[:1] not in _ONE_LINE_STEPS for slot in b.slots)
