@@ -1,20 +1,20 @@
 """``mergefield render`` over Parquet and Arrow IPC leads: a record batch at a time, in C.
 
 The leads file is read a batch of at most `BATCH` rows at a time (only the columns the template
-and the lead id read), and each batch is rendered by `Template.write_arrow_report` into the
-output as UTF-8 bytes, never decoded: memory is one batch, whatever the file's size, and no
-Python object is made per lead.  A line break inside a rendered row would make two "leads" of
-it; when the template cannot produce one (its literal text holds none and every lead slot
-percent-encodes, `_may_break`) the chunks go straight to the output, otherwise the batch is
-rendered into memory and its bytes checked (`_one_per_line`) first.  The "defaulted" count is
-the renderer's report (`write_arrow_report`, `render_arrow_report` row by row), never worked
-out here.  The accounting is the CSV path's (`mergefield.run.RenderRun`): a row that fails to
-render is reported with its row number and id and the rows around it are rendered
-(``--strict`` stops there); a rendered text holding a line break, ``--format jsonl`` and a
-compacted JSON template take the row-by-row path for that batch.  A column the template reads
-that the file lacks reads as null (the header check has already warned, or stopped with
-``--strict``).  A file damaged part way stops the run after every row before the damage,
-naming the file.
+and the lead id read), and the batches are rendered in one pass of chunks
+(`mergefield.arrow.line_chunks`, as `Template.write_arrow_report` renders them: one thread
+pool and its buffers for the whole file) whose UTF-8 bytes go to the output as they are, never
+decoded: memory is a few batches, whatever the file's size, and no Python object is made per
+lead.  A line break inside a rendered row would make two "leads" of it: when the template
+cannot produce one (its literal text holds none and every lead slot percent-encodes,
+`_may_break`) nothing is checked, otherwise each chunk's bytes are (`_one_per_line`) and a chunk
+holding one goes row by row.  The "defaulted" count is the renderer's report, never worked out
+here.  The accounting is the CSV path's (`mergefield.run.RenderRun`): a row that fails to render
+is reported with its row number and id and the rows around it are rendered (``--strict`` stops
+there); ``--format jsonl`` and a compacted JSON template go batch by batch, row by row.  A
+column the template reads that the file lacks reads as null (the header check has already
+warned, or stopped with ``--strict``).  A file damaged part way stops the run after every row
+before the damage, naming the file.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BATCH", "run"]
 
-#: Rows read and rendered at once: a few of the Arrow path's chunks, so threads have work.
+#: Rows read from the file at once (the renderer cuts them into chunks of `CHUNK` rows).
 BATCH = 4 * CHUNK
 
 # Every line break but the "\n" that ends each rendered line, as UTF-8; the ASCII ones alone.
