@@ -257,3 +257,31 @@ def test_rendered_bytes_follow_the_text_in_the_streams_encoding(
     out.write_bytes(b"b\n")
     out.finish()
     assert (tmp_path / "o.txt").read_bytes() == b"a\nb\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_o_naming_a_pipe_writes_into_it_and_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -o /dev/null or a FIFO is not a file to replace: renaming the finished output over it
+    # replaced the device itself (root may write /dev: /dev/null became a regular file).
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+
+    def reader() -> None:
+        with open(fifo, "rb") as pipe:
+            got.append(pipe.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    leads = write(tmp_path, "l.csv", "FirstName\nAnn\nZoë\n")
+    status = cli.main(["render", "@{Lead:FirstName,}", "--leads", str(leads), "-o", str(fifo)])
+    thread.join(timeout=30)
+    assert status == 0, capsys.readouterr().err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got == ["Ann\nZoë\n".encode()]
+    assert list(tmp_path.glob(".pipe.*")) == []

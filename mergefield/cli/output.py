@@ -43,6 +43,16 @@ class Output:
             return
         if os.path.isdir(self.path):
             raise OutputError(f"cannot write {self.path}: it is a directory")
+        if os.path.exists(self.path) and not stat.S_ISREG(os.stat(self.path).st_mode):
+            # A device or a pipe (-o /dev/null, a FIFO) is written in place: a file renamed
+            # over it would replace the device itself, and it holds no old output to keep.
+            try:
+                self.stream = open(  # noqa: SIM115 - closed by finish
+                    self.path, "w", encoding="utf-8", errors="backslashreplace", newline=""
+                )
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            return
         folder = os.path.dirname(self.path) or "."
         try:
             fd, self.temp = tempfile.mkstemp(
@@ -91,6 +101,8 @@ class Output:
         try:
             self.stream.flush()
             if self.temp is None:
+                if self.path is not None:
+                    self.stream.close()  # a device or a pipe: its reader sees the end
                 return
             os.fsync(self.stream.fileno())
             self.stream.close()
