@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._arrow_input import INSTALL_HINT, column_reader, mark_written, needed_columns, utf8_error
+from ._arrow_input import INSTALL_HINT, column_reader, needed_columns, utf8_error
 from ._batch import FAST_STEPS, ColumnRow, column_resolver
 from ._contract import Step, mark_row
 from .catalog import ValueType
@@ -334,34 +334,21 @@ def render(
     return result if pa is None else pa.array(result)
 
 
-def write(
+def line_chunks(
     core: ModuleType,
     template: Template,
     b: Batch,
     sources: Iterable[object],
     threads: int,
     chunk: int,
-    write_all: Callable[[bytes], None],
     separator: bytes,
-    defaulted: list[int] | None = None,
-) -> int | None:
-    """The rows written, or None when the core cannot plan the call; with ``defaulted``, each
-    chunk's count of rows that fell back to a default is appended to it."""
+) -> Iterator[Any] | None:
+    """Each chunk rendered as lines ended by ``separator``, in order, or None when the core
+    cannot plan the call: an output whose length is its rows, ``defaulted`` the count of them
+    that fell back to a default, and whose buffer is the UTF-8 text.  The consumer clears it
+    (``out.clear()``) before asking for the next: outputs are reused (`_outputs`)."""
     core_plan = plan(core, template, b)
     if core_plan is None:
         return None
-    total = 0
-    try:
-        for out in _outputs(
-            core, _tasks(core, template, b, sources, core_plan, chunk, True, separator), threads
-        ):
-            lines = len(out)
-            write_all(out)  # through the buffer protocol: no copy
-            total += lines
-            if defaulted is not None:
-                defaulted.append(out.defaulted)
-            out.clear()
-    except Exception as exc:
-        mark_written(exc, total)
-        raise
-    return total
+    tasks = _tasks(core, template, b, sources, core_plan, chunk, True, separator)
+    return _outputs(core, tasks, threads)

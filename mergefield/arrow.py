@@ -19,7 +19,7 @@ is invalid UTF-8 in a string column in strict mode (lax mode decodes it with U+F
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _core
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK",
     "INSTALL_HINT",
+    "line_chunks",
     "pandas_table",
     "render_planned",
     "thread_count",
@@ -138,6 +139,34 @@ def render_planned(
         raise
 
 
+def line_chunks(
+    template: Template, b: Batch, data: object, separator: bytes, threads: int
+) -> Generator[tuple[int, int, Any], None, None]:
+    """The rows of ``data`` rendered as UTF-8 lines ended by ``separator``, a chunk at a time
+    in row order: ``(rows, defaulted, text)``, ``defaulted`` the count of the rows a default
+    was used in (every row when a fixed record's was, ``b.defaulted``) and ``text`` a
+    bytes-like object valid until the next chunk is asked for.  What `write_planned` writes and
+    the command line's Arrow path consumes; an error's ``row`` counts from the call's first."""
+    if hasattr(_core.core, "arrow_render"):
+        from . import _arrow_native
+
+        outs = _arrow_native.line_chunks(
+            _core.core, template, b, arrow_sources(data), threads, CHUNK, separator
+        )
+        if outs is not None:
+            for out in outs:
+                rows = len(out)
+                yield rows, rows if b.defaulted else out.defaulted, out
+                out.clear()
+            return
+    flags: list[bool] = []
+    for lines in _pure_lines(template, b, data, flags):
+        rows = len(lines)
+        text = separator.join([line.encode("utf-8") for line in lines]) + separator if rows else b""
+        yield rows, rows if b.defaulted else sum(flags), text
+        flags.clear()  # a chunk's flags: memory stays one chunk's
+
+
 def write_planned(
     template: Template,
     b: Batch,
@@ -149,30 +178,18 @@ def write_planned(
 ) -> int:
     """The work of `Template.write_arrow` once it has planned the call and checked its
     arguments: UTF-8 lines through ``write`` (`_batch.write_all`), a chunk at a time; the count.
-    With ``defaulted``, the count of rows a lead slot's default was used in is appended to it
-    (a chunk at a time: `write_arrow_report` sums them)."""
+    With ``defaulted``, the count of rows a default was used in is appended to it (a chunk at a
+    time: `write_arrow_report` sums them)."""
     total = 0
-    flags: list[bool] | None = None if defaulted is None else []
     try:
-        if hasattr(_core.core, "arrow_render"):
-            from . import _arrow_native
-
-            written = _arrow_native.write(
-                _core.core, template, b, arrow_sources(data), threads, CHUNK, write, separator,
-                defaulted,
-            )  # fmt: skip
-            if written is not None:
-                return written
-        for lines in _pure_lines(template, b, data, flags):
-            if lines:
-                write(separator.join([line.encode("utf-8") for line in lines]) + separator)
-            total += len(lines)
-            if defaulted is not None and flags is not None:
-                defaulted.append(sum(flags))  # a chunk's count: memory stays one chunk's
-                flags.clear()
+        for rows, count, text in line_chunks(template, b, data, separator, threads):
+            if rows:
+                write(text)  # through the buffer protocol: no copy
+            total += rows
+            if defaulted is not None:
+                defaulted.append(count)
     except Exception as exc:
-        if getattr(exc, "written", None) is None:
-            mark_written(exc, total)
+        mark_written(exc, total)
         locate_row(exc, 0)
         raise
     return total

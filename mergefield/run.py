@@ -27,7 +27,7 @@ from .leads import LeadRow
 from .template import ROW_RESOURCE, RenderReport, Template
 from .values import is_missing
 
-__all__ = ["CHUNK", "ID_FIELDS", "LINE_BREAK", "RenderRun", "RunCounts"]
+__all__ = ["CHUNK", "ID_FIELDS", "LINE_BREAK", "LINE_BREAKS", "RenderRun", "RunCounts"]
 
 CHUNK = 512
 """Leads handed to the renderer at once: enough to amortize the call into the core, few enough
@@ -36,7 +36,8 @@ that memory does not depend on the number of leads."""
 ID_FIELDS = ("ProspectID", "Id")
 """The columns a lead's id is taken from when no id field is given, in order of preference."""
 
-LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 """Every character some reader takes as the end of a line (str.splitlines' set), not just LF:
 a rendered line holding any of them would turn into two "leads" for somebody downstream."""
 

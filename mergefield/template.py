@@ -670,16 +670,14 @@ class Template:
         counts: list[int] | None,
     ) -> int:
         """The body of `write_arrow` and `write_arrow_report`: ``counts`` (when given) receives
-        each chunk's count of defaulted rows, every row when a fixed record fell back."""
+        each chunk's count of defaulted rows, every row when a fixed record fell back
+        (`arrow.line_chunks`)."""
         from . import arrow
 
         count = arrow.thread_count(threads)
         separator = bytes(separator)
         b = self._batch(records, method)
-        written = arrow.write_planned(self, b, data, write_all(file), separator, count, counts)
-        if counts is not None and b.defaulted:
-            counts[:] = [written]
-        return written
+        return arrow.write_planned(self, b, data, write_all(file), separator, count, counts)
 
 
 def batch_for(template: Template, records: Mapping[str, Records], method: str) -> Batch:

@@ -221,3 +221,67 @@ def test_a_full_disk_on_output_file_keeps_the_old_file(
         f"; cannot write {out}: No space left on device; the partial output was removed; "
         f"{out} is unchanged"
     )
+
+
+# --- rendered bytes (the Arrow path) ---------------------------------------------------------
+
+
+def test_rendered_bytes_follow_the_text_in_the_streams_encoding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mergefield.cli.output import Output
+
+    # UTF-8 stdout: the bytes go to its buffer, after the text written before them.
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="utf-8"))
+    out = Output(None)
+    out.write("Zoë\n")
+    out.write_bytes("Zoë\n".encode())
+    out.write("end\n")
+    out.finish()
+    assert raw.getvalue() == "Zoë\nZoë\nend\n".encode()
+    # Another encoding, or a stream without a buffer: decoded and written as text.
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="latin-1"))
+    out = Output(None)
+    out.write_bytes("Zoë\n".encode())
+    out.finish()
+    assert raw.getvalue() == b"Zo\xeb\n"
+    monkeypatch.setattr(sys, "stdout", text := io.StringIO())
+    out = Output(None)
+    out.write_bytes("Zoë\n".encode())
+    assert text.getvalue() == "Zoë\n"
+    # -o FILE: the bytes land in the finished file.
+    out = Output(str(tmp_path / "o.txt"))
+    out.write("a\n")
+    out.write_bytes(b"b\n")
+    out.finish()
+    assert (tmp_path / "o.txt").read_bytes() == b"a\nb\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_o_naming_a_pipe_writes_into_it_and_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -o /dev/null or a FIFO is not a file to replace: renaming the finished output over it
+    # replaced the device itself (root may write /dev: /dev/null became a regular file).
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+
+    def reader() -> None:
+        with open(fifo, "rb") as pipe:
+            got.append(pipe.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    leads = write(tmp_path, "l.csv", "FirstName\nAnn\nZoë\n")
+    status = cli.main(["render", "@{Lead:FirstName,}", "--leads", str(leads), "-o", str(fifo)])
+    thread.join(timeout=30)
+    assert status == 0, capsys.readouterr().err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got == ["Ann\nZoë\n".encode()]
+    assert list(tmp_path.glob(".pipe.*")) == []

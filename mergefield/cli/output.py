@@ -6,11 +6,13 @@ broken JSON array, ``--strict``, Ctrl-C, a full disk) leaves ``FILE`` as it was 
 the partial output is, or that it was removed when the disk is full.  A failed write (``ENOSPC``
 and other ``OSError``) becomes `OutputError`, so the caller can print its summary and exit 2
 instead of a traceback; a reader that went away (``BrokenPipeError``) is not an error of ours
-and propagates as before.
+and propagates as before.  Text already rendered as UTF-8 (the Arrow path's batches) goes to the
+stream's binary buffer as it is (`Output.write_bytes`), never decoded and encoded again.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
@@ -18,6 +20,8 @@ import stat
 import sys
 import tempfile
 from typing import IO
+
+from mergefield._batch import write_all
 
 __all__ = ["Output", "OutputError"]
 
@@ -39,6 +43,16 @@ class Output:
             return
         if os.path.isdir(self.path):
             raise OutputError(f"cannot write {self.path}: it is a directory")
+        if os.path.exists(self.path) and not stat.S_ISREG(os.stat(self.path).st_mode):
+            # A device or a pipe (-o /dev/null, a FIFO) is written in place: a file renamed
+            # over it would replace the device itself, and it holds no old output to keep.
+            try:
+                self.stream = open(  # noqa: SIM115 - closed by finish
+                    self.path, "w", encoding="utf-8", errors="backslashreplace", newline=""
+                )
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            return
         folder = os.path.dirname(self.path) or "."
         try:
             fd, self.temp = tempfile.mkstemp(
@@ -58,6 +72,24 @@ class Output:
         except OSError as exc:
             raise self._error(exc) from exc
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write ``data``, UTF-8 text, after what was written before: straight to the stream's
+        binary buffer when the stream writes UTF-8 (a file, stdout as `main` sets it up), else
+        decoded and written as text (a stream without a buffer, another encoding)."""
+        stream = self.stream
+        buffer = getattr(stream, "buffer", None)
+        try:
+            encoding = getattr(stream, "encoding", None) or "utf-8"
+            if buffer is None or codecs.lookup(encoding).name != "utf-8":
+                stream.write(bytes(data).decode("utf-8"))
+            else:
+                stream.flush()  # the text written before goes first
+                write_all(buffer)(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from exc
+
     def _error(self, exc: OSError) -> OutputError:
         self.failed_errno = exc.errno
         return OutputError(f"cannot write {self.name}: {exc.strerror or exc}")
@@ -69,6 +101,8 @@ class Output:
         try:
             self.stream.flush()
             if self.temp is None:
+                if self.path is not None:
+                    self.stream.close()  # a device or a pipe: its reader sees the end
                 return
             os.fsync(self.stream.fileno())
             self.stream.close()

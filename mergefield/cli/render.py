@@ -437,7 +437,7 @@ def _stream(
         if isinstance(text, ArrowLeads):
             from mergefield.cli import arrow as cli_arrow
 
-            if not cli_arrow.run(run, text, out.write, _warn, bar.update):
+            if not cli_arrow.run(run, text, out.write, out.write_bytes, _warn, bar.update):
                 status = EXIT_USAGE  # the file broke off: counts.stopped says where
         else:
             run.run(leads, out.write, _warn, bar.update)
