@@ -289,14 +289,17 @@ cdef int _out_init(Out* out) except -1:
     return 0
 
 
-cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
-    # Eight bytes of slack: the table encoders store 8 bytes at a time.
-    cdef int64_t needed = out.length + extra + 8
-    cdef int64_t capacity
-    cdef char* grown
-    if needed <= out.capacity:
+cdef inline int _out_reserve(Out* out, int64_t extra) except -1 nogil:
+    # Eight bytes of slack: the table encoders and the literal copies store 8 bytes at a time.
+    # Inline: the room is nearly always there (several calls a row), growing is out of line.
+    if out.length + extra + 8 <= out.capacity:
         return 0
-    capacity = out.capacity * 2
+    return _out_grow(out, out.length + extra + 8)
+
+
+cdef int _out_grow(Out* out, int64_t needed) except -1 nogil:
+    cdef int64_t capacity = out.capacity * 2
+    cdef char* grown
     if capacity < needed:
         capacity = needed
     if capacity < 4096:
@@ -345,24 +348,53 @@ cdef inline int _out_bytes(Out* out, const char* data, int64_t n) except -1 nogi
 
 
 cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
-    """Append ``n`` bytes of valid UTF-8 encoded by ``step`` (JSON_NUMBER: as they are)."""
+    """Append ``n`` bytes of UTF-8 encoded by ``step`` (JSON_NUMBER: as they are).  Return 1
+    when they hold a byte >= 0x80 (or for TEXT, unread), so that only then the caller needs
+    to check they are valid UTF-8 (`_cell`); else 0."""
     cdef int64_t i = 0, stop
     cdef uint64_t word
+    cdef uint64_t highs = 0
+    cdef uint32_t quad
+    cdef uint64_t high = 0
+    cdef const unsigned char* end = s + n
     cdef unsigned char* entry
-    cdef unsigned char* pct
-    cdef char* p
+    cdef const unsigned char (*pct)[4]
+    cdef unsigned char* p
     cdef int row
     if step == C_TEXT or step == C_JSON_NUMBER:
-        return _out_bytes(out, <const char*>s, n)
+        _out_bytes(out, <const char*>s, n)
+        return 1
     if step == C_PERCENT or step == C_FORM:
         _out_reserve(out, n * 3)
-        p = out.data + out.length
-        for i in range(n):
-            pct = _PCT_BYTES[step == C_FORM][s[i]]
-            memcpy(p, pct, 4)
-            p += pct[3]
-        out.length = p - out.data
-        return 0
+        pct = _PCT_BYTES[step == C_FORM]
+        p = <unsigned char*>out.data + out.length
+        # Each byte's entry (its text, then its length) stored whole, four bytes a round; their
+        # bytes OR-ed into ``high`` tell whether any is >= 0x80.  (Copying runs of unreserved
+        # bytes a word at a time does not pay: in names and notes they average 4 to 6 bytes.)
+        while s + 4 <= end:
+            memcpy(&quad, s, 4)
+            high |= quad
+            entry = pct[s[0]]
+            memcpy(p, entry, 4)
+            p += entry[3]
+            entry = pct[s[1]]
+            memcpy(p, entry, 4)
+            p += entry[3]
+            entry = pct[s[2]]
+            memcpy(p, entry, 4)
+            p += entry[3]
+            entry = pct[s[3]]
+            memcpy(p, entry, 4)
+            p += entry[3]
+            s += 4
+        while s < end:
+            high |= s[0]
+            entry = pct[s[0]]
+            memcpy(p, entry, 4)
+            p += entry[3]
+            s += 1
+        out.length = <char*>p - out.data
+        return (high & MF_HIGHS) != 0
     if step == C_HTML:
         row = T_HTML
     elif step == C_JSON_STRING or step == C_JSON_QUOTED:
@@ -371,7 +403,7 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
         with gil:
             raise ValueError(f"unknown base transform {step}")
     _out_reserve(out, n * 6 + 2)
-    p = out.data + out.length
+    p = <unsigned char*>out.data + out.length
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
@@ -383,6 +415,7 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
                 memcpy(&word, s + i, 8)
                 if not _json_plain_word(word) or _zero_byte(word ^ (MF_ONES * 0xE2)):
                     break
+                highs |= word
                 memcpy(p, &word, 8)
                 p += 8
                 i += 8
@@ -391,6 +424,7 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
                 memcpy(&word, s + i, 8)
                 if not _html_plain_word(word):
                     break
+                highs |= word
                 memcpy(p, &word, 8)
                 p += 8
                 i += 8
@@ -405,7 +439,9 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
                     memcpy(p, _PS_ESCAPE, 6)
                 p += 6
                 i += 3
+                highs |= 0x80
                 continue
+            highs |= s[i]
             entry = _NARROW_TABLE[row][s[i]]
             memcpy(p, entry, 8)
             p += entry[7]
@@ -413,8 +449,8 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
-    out.length = p - out.data
-    return 0
+    out.length = <char*>p - out.data
+    return (highs & MF_HIGHS) != 0
 
 
 cdef bint _utf8_valid(const unsigned char* s, int64_t n) noexcept nogil:
@@ -1205,7 +1241,7 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
     """Render slot ``i`` of ``row`` natively; return CELL_MISSING or CELL_POLICY when the row
     loop must handle it instead."""
     cdef int64_t k = col.offset + row
-    cdef int64_t length
+    cdef int64_t length, start
     cdef const char* text
     cdef int step = plan.steps[i]
     cdef int n
@@ -1230,9 +1266,17 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
             text = _string_at(col.kind, col.values, col.data, col.variadic, k, &length)
         if length == 0:
             return CELL_MISSING
-        if step < 0 or step == C_JSON_NUMBER or not _utf8_valid(<const unsigned char*>text, length):
+        if step < 0 or step == C_JSON_NUMBER:
             return CELL_POLICY
-        return _out_encoded(out, step, <const unsigned char*>text, length)
+        # Encoded first, checked after: only a value with a byte >= 0x80 needs the UTF-8 check,
+        # and an invalid one is taken back out for the policy (strict: an error, lax: U+FFFD).
+        start = out.length
+        if _out_encoded(out, step, <const unsigned char*>text, length) and not _utf8_valid(
+            <const unsigned char*>text, length
+        ):
+            out.length = start
+            return CELL_POLICY
+        return CELL_DONE
     if step < 0:
         return CELL_POLICY
     if col.kind == K_INT or col.kind == K_UINT:
@@ -1261,7 +1305,8 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
         else:
             memcpy(number, b"False", 5)
             n = 5
-    return _out_encoded(out, step, <const unsigned char*>number, n)
+    _out_encoded(out, step, <const unsigned char*>number, n)
+    return CELL_DONE
 
 
 # --- dates, timestamps and decimals ---------------------------------------------------------------
@@ -1457,7 +1502,8 @@ cdef int _special_cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t k)
         n = _moment_text(col, k, False, 0, text)
     if n < 0:
         return CELL_POLICY
-    return _out_encoded(out, step, <const unsigned char*>text, n)
+    _out_encoded(out, step, <const unsigned char*>text, n)
+    return CELL_DONE
 
 
 cdef int _rows(
