@@ -347,6 +347,26 @@ cdef inline int _out_bytes(Out* out, const char* data, int64_t n) except -1 nogi
     return 0
 
 
+cdef inline int _out_words(Out* out, const char* text, int64_t n) except -1 nogil:
+    """Append ``n`` bytes of ``text``, which `_word_padded` made readable 16 bytes past them:
+    16 bytes a move (a literal is a few moves; a libc `memcpy` call cost more than that),
+    the overhang landing in room reserved for it."""
+    cdef int64_t k = 0
+    cdef char* p
+    _out_reserve(out, n + 8)
+    p = out.data + out.length
+    while k < n:
+        memcpy(p + k, text + k, 16)
+        k += 16
+    out.length += n
+    return 0
+
+
+cdef bytes _word_padded(bytes text):
+    """``text`` followed by 16 zero bytes, for `_out_words` (its length stays ``len(text)``)."""
+    return text + bytes(16)
+
+
 cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
     """Append ``n`` bytes of UTF-8 encoded by ``step`` (JSON_NUMBER: as they are).  Return 1
     when they hold a byte >= 0x80 (or for TEXT, unread), so that only then the caller needs
@@ -1053,8 +1073,8 @@ cdef class ArrowPlan:
             raise ValueError("a template with n slots has n + 1 literals and n of the rest")
         for i in range(n + 1):
             text = (<str?>literals[i]).encode("utf-8")
-            self.keep.append(text)
-            p.literals[i] = PyBytes_AS_STRING(text)
+            self.keep.append(_word_padded(text))
+            p.literals[i] = PyBytes_AS_STRING(self.keep[-1])
             p.literal_len[i] = len(text)
         for i in range(n):
             p.steps[i] = steps[i]
@@ -1066,8 +1086,8 @@ cdef class ArrowPlan:
             p.missing_len[i] = 0
             if p.has_missing[i]:
                 text = (<str?>missing[i]).encode("utf-8")
-                self.keep.append(text)
-                p.missing[i] = PyBytes_AS_STRING(text)
+                self.keep.append(_word_padded(text))
+                p.missing[i] = PyBytes_AS_STRING(self.keep[-1])
                 p.missing_len[i] = len(text)
 
     def __dealloc__(self):
@@ -1516,17 +1536,17 @@ cdef int _rows(
     cdef bint fell_back  # some slot inserted its missing-value text (the policy marks the rest)
     for row in range(start, stop):
         fell_back = False
-        _out_bytes(out, plan.literals[0], plan.literal_len[0])
+        _out_words(out, plan.literals[0], plan.literal_len[0])
         for i in range(plan.n):
             state = _cell(out, plan, &cols[i], i, row)
             if state == CELL_MISSING and plan.has_missing[i]:
-                _out_bytes(out, plan.missing[i], plan.missing_len[i])
+                _out_words(out, plan.missing[i], plan.missing_len[i])
                 fell_back = True
             elif state != CELL_DONE:
                 _policy(out, cols, i, row, call)
-            _out_bytes(out, plan.literals[i + 1], plan.literal_len[i + 1])
+            _out_words(out, plan.literals[i + 1], plan.literal_len[i + 1])
         if lines:
-            _out_bytes(out, separator, sep_len)
+            _out_words(out, separator, sep_len)
         _out_end_row(out, fell_back)
     return 0
 
@@ -1543,7 +1563,8 @@ def arrow_render(
     it raises); with ``lines`` each row is followed by ``separator``."""
     cdef _Call call = _Call()
     cdef PyObject* handle = <PyObject*>call
-    cdef const char* sep = PyBytes_AS_STRING(separator)
+    cdef bytes padded = _word_padded(separator)
+    cdef const char* sep = PyBytes_AS_STRING(padded)
     cdef int64_t sep_len = len(separator)
     if plan.c.n != columns.n or len(pylists) != plan.c.n:
         raise ValueError("a template with n slots has n columns")
