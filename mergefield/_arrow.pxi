@@ -372,10 +372,10 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
     when they hold a byte >= 0x80 (or for TEXT, unread), so that only then the caller needs
     to check they are valid UTF-8 (`_cell`); else 0."""
     cdef int64_t i = 0, stop
+    cdef int64_t clean = 0  # s[clean:i] was written as itself (HTML, JSON)
     cdef uint64_t word
-    cdef uint64_t highs = 0
-    cdef uint32_t quad
-    cdef uint64_t high = 0
+    cdef uint64_t highs = 0  # the input's bytes OR-ed: whether any is >= 0x80
+    cdef uint32_t quad, last
     cdef const unsigned char* end = s + n
     cdef unsigned char* entry
     cdef const unsigned char (*pct)[4]
@@ -389,11 +389,11 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
         pct = _PCT_BYTES[step == C_FORM]
         p = <unsigned char*>out.data + out.length
         # Each byte's entry (its text, then its length) stored whole, four bytes a round; their
-        # bytes OR-ed into ``high`` tell whether any is >= 0x80.  (Copying runs of unreserved
+        # bytes OR-ed into ``highs`` tell whether any is >= 0x80.  (Copying runs of unreserved
         # bytes a word at a time does not pay: in names and notes they average 4 to 6 bytes.)
         while s + 4 <= end:
             memcpy(&quad, s, 4)
-            high |= quad
+            highs |= quad
             entry = pct[s[0]]
             memcpy(p, entry, 4)
             p += entry[3]
@@ -408,13 +408,13 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
             p += entry[3]
             s += 4
         while s < end:
-            high |= s[0]
+            highs |= s[0]
             entry = pct[s[0]]
             memcpy(p, entry, 4)
             p += entry[3]
             s += 1
         out.length = <char*>p - out.data
-        return (high & MF_HIGHS) != 0
+        return (highs & MF_HIGHS) != 0
     if step == C_HTML:
         row = T_HTML
     elif step == C_JSON_STRING or step == C_JSON_QUOTED:
@@ -427,27 +427,38 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
+    if 4 <= n < 8:
+        # A short value (a name, a city) read as two overlapping halves: one test, and when
+        # nothing needs spelling, two stores.
+        memcpy(&quad, s, 4)
+        memcpy(&last, s + n - 4, 4)
+        word = quad | (<uint64_t>last << 32)
+        if _narrow_plain(row, word):
+            memcpy(p, &quad, 4)
+            memcpy(p + n - 4, &last, 4)
+            p += n
+            i = n
+            highs = word
     while i < n:
-        # Whole words of plain bytes at once, as `_encode_narrow` does; a JSON word also stops
-        # at 0xE2, the lead byte of U+2028 and U+2029.
-        if row == T_JSON:
-            while i + 8 <= n:
-                memcpy(&word, s + i, 8)
-                if not _json_plain_word(word) or _zero_byte(word ^ (MF_ONES * 0xE2)):
-                    break
+        # Whole words of plain bytes at once, as `_encode_narrow` does.
+        while i + 8 <= n:
+            memcpy(&word, s + i, 8)
+            if not _narrow_plain(row, word):
+                break
+            highs |= word
+            memcpy(p, &word, 8)
+            p += 8
+            i += 8
+        if i < n and i + 8 > n and n - 8 >= clean:
+            # The last word, overlapping bytes already written as themselves (from ``clean``
+            # on: a plain byte after an escape may be the continuation of an escaped U+2028):
+            # when it is plain, storing it ending where the value ends is right.
+            memcpy(&word, s + n - 8, 8)
+            if _narrow_plain(row, word):
                 highs |= word
-                memcpy(p, &word, 8)
-                p += 8
-                i += 8
-        else:
-            while i + 8 <= n:
-                memcpy(&word, s + i, 8)
-                if not _html_plain_word(word):
-                    break
-                highs |= word
-                memcpy(p, &word, 8)
-                p += 8
-                i += 8
+                memcpy(p + (n - 8 - i), &word, 8)
+                p += n - i
+                break
         stop = n if i + 8 > n else i + 8
         while i < stop:
             if row == T_JSON and s[i] == 0xE2 and i + 2 < n and s[i + 1] == 0x80 and (
@@ -460,17 +471,29 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
                 p += 6
                 i += 3
                 highs |= 0x80
+                clean = i
                 continue
             highs |= s[i]
             entry = _NARROW_TABLE[row][s[i]]
             memcpy(p, entry, 8)
             p += entry[7]
             i += 1
+            if entry[7] != 1:  # spelled otherwise: every other byte is written as itself
+                clean = i
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
     out.length = <char*>p - out.data
     return (highs & MF_HIGHS) != 0
+
+
+cdef inline bint _narrow_plain(int row, uint64_t word) noexcept nogil:
+    """Whether the 8 bytes of ``word`` are all written as themselves by `_NARROW_TABLE` row
+    ``row`` (HTML or JSON); a JSON word also must not hold 0xE2, the lead byte of U+2028 and
+    U+2029, which the Arrow path spells as escapes."""
+    if row == T_JSON:
+        return _json_plain_word(word) and not _zero_byte(word ^ (MF_ONES * 0xE2))
+    return _html_plain_word(word)
 
 
 cdef bint _utf8_valid(const unsigned char* s, int64_t n) noexcept nogil:
