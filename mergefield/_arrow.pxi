@@ -99,6 +99,41 @@ cdef extern from *:
     static void mf_free(void* p, size_t cap) { (void)cap; free(p); }
     #endif
 
+    /* Percent-encode the bytes [s, end) into p by `table` (256 entries of 4 bytes: the text,
+       then its length in the last byte); return the new end of the output and OR the input's
+       bytes into *highs.  Each entry is stored whole, four bytes a round; on a little-endian
+       machine the length is the loaded entry's top byte (one shift, no second load).  Runs of
+       unreserved bytes are too short in names and notes (4 to 6 bytes on average) for copying
+       them a word at a time to pay for classifying the word. */
+    #if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) || defined(_WIN32)
+    #define MF_PCT_LENGTH(e, c) ((e) >> 24)
+    #else
+    #define MF_PCT_LENGTH(e, c) (table[4 * (size_t)(c) + 3])
+    #endif
+    #define MF_PCT_PUT(c) do { uint32_t e_; memcpy(&e_, table + 4 * (size_t)(c), 4); \
+        memcpy(p, &e_, 4); p += MF_PCT_LENGTH(e_, c); } while (0)
+    static unsigned char* mf_percent(unsigned char* p, const unsigned char* s,
+                                     const unsigned char* end, const unsigned char* table,
+                                     uint64_t* highs) {
+      uint32_t quad;
+      uint64_t h = 0;
+      while (end - s >= 4) {
+        memcpy(&quad, s, 4);
+        h |= quad;
+        MF_PCT_PUT(s[0]);
+        MF_PCT_PUT(s[1]);
+        MF_PCT_PUT(s[2]);
+        MF_PCT_PUT(s[3]);
+        s += 4;
+      }
+      for (; s < end; s++) {
+        h |= *s;
+        MF_PCT_PUT(*s);
+      }
+      *highs |= h;
+      return p;
+    }
+
     /* The rendered large_string column once exported: the buffers, shared by every export and
        the owning object, freed when the last reference goes (release may run on any thread). */
     typedef struct {
@@ -226,6 +261,8 @@ cdef extern from *:
     int mf_stream_schema(ArrowArrayStream* s, ArrowSchema* out) nogil
     int mf_stream_next(ArrowArrayStream* s, ArrowArray* out) nogil
     const char* mf_stream_error(ArrowArrayStream* s) nogil
+    unsigned char* mf_percent(unsigned char* p, const unsigned char* s, const unsigned char* end,
+                              const unsigned char* table, uint64_t* highs) nogil
 
 
 # --- percent-encoding of UTF-8 bytes: each byte as itself, '+' (form blank) or %XX ------------
@@ -376,9 +413,7 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
     cdef uint64_t word
     cdef uint64_t highs = 0  # the input's bytes OR-ed: whether any is >= 0x80
     cdef uint32_t quad, last
-    cdef const unsigned char* end = s + n
     cdef unsigned char* entry
-    cdef const unsigned char (*pct)[4]
     cdef unsigned char* p
     cdef int row
     if step == C_TEXT or step == C_JSON_NUMBER:
@@ -386,33 +421,8 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
         return 1
     if step == C_PERCENT or step == C_FORM:
         _out_reserve(out, n * 3)
-        pct = _PCT_BYTES[step == C_FORM]
-        p = <unsigned char*>out.data + out.length
-        # Each byte's entry (its text, then its length) stored whole, four bytes a round; their
-        # bytes OR-ed into ``highs`` tell whether any is >= 0x80.  (Copying runs of unreserved
-        # bytes a word at a time does not pay: in names and notes they average 4 to 6 bytes.)
-        while s + 4 <= end:
-            memcpy(&quad, s, 4)
-            highs |= quad
-            entry = pct[s[0]]
-            memcpy(p, entry, 4)
-            p += entry[3]
-            entry = pct[s[1]]
-            memcpy(p, entry, 4)
-            p += entry[3]
-            entry = pct[s[2]]
-            memcpy(p, entry, 4)
-            p += entry[3]
-            entry = pct[s[3]]
-            memcpy(p, entry, 4)
-            p += entry[3]
-            s += 4
-        while s < end:
-            highs |= s[0]
-            entry = pct[s[0]]
-            memcpy(p, entry, 4)
-            p += entry[3]
-            s += 1
+        p = mf_percent(<unsigned char*>out.data + out.length, s, s + n,
+                       &_PCT_BYTES[step == C_FORM][0][0], &highs)
         out.length = <char*>p - out.data
         return (highs & MF_HIGHS) != 0
     if step == C_HTML:
