@@ -117,7 +117,8 @@ cdef extern from *:
                                      uint64_t* highs) {
       uint32_t quad;
       uint64_t h = 0;
-      while (end - s >= 4) {
+      const unsigned char* quads = s + ((end - s) & ~(ptrdiff_t)3);
+      while (s < quads) {
         memcpy(&quad, s, 4);
         h |= quad;
         MF_PCT_PUT(s[0]);
@@ -404,27 +405,35 @@ cdef bytes _word_padded(bytes text):
     return text + bytes(16)
 
 
-cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
+cdef inline int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
     """Append ``n`` bytes of UTF-8 encoded by ``step`` (JSON_NUMBER: as they are).  Return 1
     when they hold a byte >= 0x80 (or for TEXT, unread), so that only then the caller needs
-    to check they are valid UTF-8 (`_cell`); else 0."""
-    cdef int64_t i = 0, stop
-    cdef int64_t clean = 0  # s[clean:i] was written as itself (HTML, JSON)
-    cdef uint64_t word
+    to check they are valid UTF-8 (`_cell`); else 0.  Inline, with percent-encoding (the URL
+    templates' every value) inline too: a call's set-up cost as much as a short value."""
     cdef uint64_t highs = 0  # the input's bytes OR-ed: whether any is >= 0x80
-    cdef uint32_t quad, last
-    cdef unsigned char* entry
     cdef unsigned char* p
-    cdef int row
-    if step == C_TEXT or step == C_JSON_NUMBER:
-        _out_bytes(out, <const char*>s, n)
-        return 1
     if step == C_PERCENT or step == C_FORM:
         _out_reserve(out, n * 3)
         p = mf_percent(<unsigned char*>out.data + out.length, s, s + n,
                        &_PCT_BYTES[step == C_FORM][0][0], &highs)
         out.length = <char*>p - out.data
         return (highs & MF_HIGHS) != 0
+    if step == C_TEXT or step == C_JSON_NUMBER:
+        _out_bytes(out, <const char*>s, n)
+        return 1
+    return _out_escaped(out, step, s, n)
+
+
+cdef int _out_escaped(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
+    """`_out_encoded` for HTML and JSON."""
+    cdef int64_t i = 0, stop
+    cdef int64_t clean = 0  # s[clean:i] was written as itself
+    cdef uint64_t word
+    cdef uint64_t highs = 0
+    cdef uint32_t quad, last
+    cdef unsigned char* entry
+    cdef unsigned char* p
+    cdef int row
     if step == C_HTML:
         row = T_HTML
     elif step == C_JSON_STRING or step == C_JSON_QUOTED:
