@@ -23,9 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(argv: list[str]) -> None:
-    import pyarrow.parquet as pq
-
     import leads as leadgen
+    import pyarrow.parquet as pq
 
     if argv[0] == "--save":
         from bench_arrow import JSON_KEYS, LEAD_KEYS
