@@ -99,6 +99,87 @@ cdef extern from *:
     static void mf_free(void* p, size_t cap) { (void)cap; free(p); }
     #endif
 
+    /* Percent-encode the bytes [s, end) into p by `table` (256 entries of 4 bytes: the text,
+       then its length in the last byte) or, when `pairs` is given, two bytes at a time by
+       `pairs` (65536 entries of 8 bytes: both bytes' text, then its length in the last byte,
+       indexed by the two bytes loaded as a native uint16); return the new end of the output
+       and OR the input's bytes into *highs.  Entries are stored whole (the output has 8 bytes
+       of slack); on a little-endian machine an entry's length is its loaded word's top byte
+       (one shift, no second load).  Runs of unreserved bytes are too short in names and notes
+       (4 to 6 bytes on average) for copying them a word at a time to pay for classifying the
+       word; a pair costs 2.5 instructions a byte, a single byte 5. */
+    #if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) || defined(_WIN32)
+    #define MF_LENGTH4(e, entry) ((e) >> 24)
+    #define MF_LENGTH8(e, entry) ((e) >> 56)
+    #else
+    #define MF_LENGTH4(e, entry) ((entry)[3])
+    #define MF_LENGTH8(e, entry) ((entry)[7])
+    #endif
+    #define MF_PCT_PUT(c) do { const unsigned char* x_ = table + 4 * (size_t)(c); uint32_t e_; \
+        memcpy(&e_, x_, 4); memcpy(p, &e_, 4); p += MF_LENGTH4(e_, x_); } while (0)
+    #define MF_PAIR_PUT(at) do { uint16_t i_; const unsigned char* x_; uint64_t e_; \
+        memcpy(&i_, (at), 2); x_ = pairs + 8 * (size_t)i_; memcpy(&e_, x_, 8); \
+        memcpy(p, &e_, 8); p += MF_LENGTH8(e_, x_); } while (0)
+    static unsigned char* mf_percent(unsigned char* p, const unsigned char* s,
+                                     const unsigned char* end, const unsigned char* table,
+                                     const unsigned char* pairs, uint64_t* highs) {
+      uint32_t quad;
+      uint64_t h = 0;
+      const unsigned char* quads = s + ((end - s) & ~(ptrdiff_t)3);
+      if (pairs != NULL) {
+        while (s < quads) {
+          memcpy(&quad, s, 4);
+          h |= quad;
+          MF_PAIR_PUT(s);
+          MF_PAIR_PUT(s + 2);
+          s += 4;
+        }
+        if (end - s >= 2) {
+          h |= s[0] | s[1];
+          MF_PAIR_PUT(s);
+          s += 2;
+        }
+      } else {
+        while (s < quads) {
+          memcpy(&quad, s, 4);
+          h |= quad;
+          MF_PCT_PUT(s[0]);
+          MF_PCT_PUT(s[1]);
+          MF_PCT_PUT(s[2]);
+          MF_PCT_PUT(s[3]);
+          s += 4;
+        }
+      }
+      for (; s < end; s++) {
+        h |= *s;
+        MF_PCT_PUT(*s);
+      }
+      *highs |= h;
+      return p;
+    }
+
+    /* Fill `pairs` (65536 x 8 bytes) from `table` (256 x 4), for mf_percent. */
+    static void mf_fill_pairs(unsigned char* pairs, const unsigned char* table) {
+      unsigned a, b, la, lb;
+      uint16_t index;
+      unsigned char two[2];
+      unsigned char* entry;
+      for (a = 0; a < 256; a++) {
+        for (b = 0; b < 256; b++) {
+          two[0] = (unsigned char)a;
+          two[1] = (unsigned char)b;
+          memcpy(&index, two, 2);
+          entry = pairs + 8 * (size_t)index;
+          la = table[4 * a + 3];
+          lb = table[4 * b + 3];
+          /* Whole entries, fixed sizes: what lies past the text is never read as text. */
+          memcpy(entry, table + 4 * a, 4);
+          memcpy(entry + la, table + 4 * b, 4);
+          entry[7] = (unsigned char)(la + lb);
+        }
+      }
+    }
+
     /* The rendered large_string column once exported: the buffers, shared by every export and
        the owning object, freed when the last reference goes (release may run on any thread). */
     typedef struct {
@@ -226,11 +307,18 @@ cdef extern from *:
     int mf_stream_schema(ArrowArrayStream* s, ArrowSchema* out) nogil
     int mf_stream_next(ArrowArrayStream* s, ArrowArray* out) nogil
     const char* mf_stream_error(ArrowArrayStream* s) nogil
+    unsigned char* mf_percent(unsigned char* p, const unsigned char* s, const unsigned char* end,
+                              const unsigned char* table, const unsigned char* pairs,
+                              uint64_t* highs) nogil
+    void mf_fill_pairs(unsigned char* pairs, const unsigned char* table) nogil
 
 
 # --- percent-encoding of UTF-8 bytes: each byte as itself, '+' (form blank) or %XX ------------
 
 cdef unsigned char _PCT_BYTES[2][256][4]  # [form][byte]: text bytes 0-2, length in byte 3
+# PERCENT's entries for each pair of bytes (`mf_percent`): 512 KiB that halve the work a byte
+# (FORM, rarer, keeps the single-byte table).
+cdef unsigned char _PCT_PAIRS[65536][8]
 cdef char _LS_ESCAPE[8]  # the JSON spellings of U+2028 and U+2029, from `_spell_json`
 cdef char _PS_ESCAPE[8]
 
@@ -252,6 +340,7 @@ cdef void _init_arrow_tables() noexcept:
                 entry[1] = _HEX_UPPER[c >> 4]
                 entry[2] = _HEX_UPPER[c & 15]
                 entry[3] = 3
+    mf_fill_pairs(&_PCT_PAIRS[0][0], &_PCT_BYTES[0][0][0])
     _spell_json(_LS_ESCAPE, 0x2028)
     _spell_json(_PS_ESCAPE, 0x2029)
 
@@ -289,14 +378,17 @@ cdef int _out_init(Out* out) except -1:
     return 0
 
 
-cdef int _out_reserve(Out* out, int64_t extra) except -1 nogil:
-    # Eight bytes of slack: the table encoders store 8 bytes at a time.
-    cdef int64_t needed = out.length + extra + 8
-    cdef int64_t capacity
-    cdef char* grown
-    if needed <= out.capacity:
+cdef inline int _out_reserve(Out* out, int64_t extra) except -1 nogil:
+    # Eight bytes of slack: the table encoders and the literal copies store 8 bytes at a time.
+    # Inline: the room is nearly always there (several calls a row), growing is out of line.
+    if out.length + extra + 8 <= out.capacity:
         return 0
-    capacity = out.capacity * 2
+    return _out_grow(out, out.length + extra + 8)
+
+
+cdef int _out_grow(Out* out, int64_t needed) except -1 nogil:
+    cdef int64_t capacity = out.capacity * 2
+    cdef char* grown
     if capacity < needed:
         capacity = needed
     if capacity < 4096:
@@ -344,25 +436,56 @@ cdef inline int _out_bytes(Out* out, const char* data, int64_t n) except -1 nogi
     return 0
 
 
-cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
-    """Append ``n`` bytes of valid UTF-8 encoded by ``step`` (JSON_NUMBER: as they are)."""
-    cdef int64_t i = 0, stop
-    cdef uint64_t word
-    cdef unsigned char* entry
-    cdef unsigned char* pct
+cdef inline int _out_words(Out* out, const char* text, int64_t n) except -1 nogil:
+    """Append ``n`` bytes of ``text``, which `_word_padded` made readable 16 bytes past them:
+    16 bytes a move (a literal is a few moves; a libc `memcpy` call cost more than that),
+    the overhang landing in room reserved for it."""
+    cdef int64_t k = 0
     cdef char* p
-    cdef int row
-    if step == C_TEXT or step == C_JSON_NUMBER:
-        return _out_bytes(out, <const char*>s, n)
+    _out_reserve(out, n + 8)
+    p = out.data + out.length
+    while k < n:
+        memcpy(p + k, text + k, 16)
+        k += 16
+    out.length += n
+    return 0
+
+
+cdef bytes _word_padded(bytes text):
+    """``text`` followed by 16 zero bytes, for `_out_words` (its length stays ``len(text)``)."""
+    return text + bytes(16)
+
+
+cdef inline int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
+    """Append ``n`` bytes of UTF-8 encoded by ``step`` (JSON_NUMBER: as they are).  Return 1
+    when they hold a byte >= 0x80 (or for TEXT, unread), so that only then the caller needs
+    to check they are valid UTF-8 (`_cell`); else 0.  Inline, with percent-encoding (the URL
+    templates' every value) inline too: a call's set-up cost as much as a short value."""
+    cdef uint64_t highs = 0  # the input's bytes OR-ed: whether any is >= 0x80
+    cdef unsigned char* p
     if step == C_PERCENT or step == C_FORM:
         _out_reserve(out, n * 3)
-        p = out.data + out.length
-        for i in range(n):
-            pct = _PCT_BYTES[step == C_FORM][s[i]]
-            memcpy(p, pct, 4)
-            p += pct[3]
-        out.length = p - out.data
-        return 0
+        p = mf_percent(<unsigned char*>out.data + out.length, s, s + n,
+                       &_PCT_BYTES[step == C_FORM][0][0],
+                       NULL if step == C_FORM else &_PCT_PAIRS[0][0], &highs)
+        out.length = <char*>p - out.data
+        return (highs & MF_HIGHS) != 0
+    if step == C_TEXT or step == C_JSON_NUMBER:
+        _out_bytes(out, <const char*>s, n)
+        return 1
+    return _out_escaped(out, step, s, n)
+
+
+cdef int _out_escaped(Out* out, int step, const unsigned char* s, int64_t n) except -1 nogil:
+    """`_out_encoded` for HTML and JSON."""
+    cdef int64_t i = 0, stop
+    cdef int64_t clean = 0  # s[clean:i] was written as itself
+    cdef uint64_t word
+    cdef uint64_t highs = 0
+    cdef uint32_t quad, last
+    cdef unsigned char* entry
+    cdef unsigned char* p
+    cdef int row
     if step == C_HTML:
         row = T_HTML
     elif step == C_JSON_STRING or step == C_JSON_QUOTED:
@@ -371,29 +494,42 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
         with gil:
             raise ValueError(f"unknown base transform {step}")
     _out_reserve(out, n * 6 + 2)
-    p = out.data + out.length
+    p = <unsigned char*>out.data + out.length
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
+    if 4 <= n < 8:
+        # A short value (a name, a city) read as two overlapping halves: one test, and when
+        # nothing needs spelling, two stores.
+        memcpy(&quad, s, 4)
+        memcpy(&last, s + n - 4, 4)
+        word = quad | (<uint64_t>last << 32)
+        if _narrow_plain(row, word):
+            memcpy(p, &quad, 4)
+            memcpy(p + n - 4, &last, 4)
+            p += n
+            i = n
+            highs = word
     while i < n:
-        # Whole words of plain bytes at once, as `_encode_narrow` does; a JSON word also stops
-        # at 0xE2, the lead byte of U+2028 and U+2029.
-        if row == T_JSON:
-            while i + 8 <= n:
-                memcpy(&word, s + i, 8)
-                if not _json_plain_word(word) or _zero_byte(word ^ (MF_ONES * 0xE2)):
-                    break
-                memcpy(p, &word, 8)
-                p += 8
-                i += 8
-        else:
-            while i + 8 <= n:
-                memcpy(&word, s + i, 8)
-                if not _html_plain_word(word):
-                    break
-                memcpy(p, &word, 8)
-                p += 8
-                i += 8
+        # Whole words of plain bytes at once, as `_encode_narrow` does.
+        while i + 8 <= n:
+            memcpy(&word, s + i, 8)
+            if not _narrow_plain(row, word):
+                break
+            highs |= word
+            memcpy(p, &word, 8)
+            p += 8
+            i += 8
+        if i < n and i + 8 > n and n - 8 >= clean:
+            # The last word, overlapping bytes already written as themselves (from ``clean``
+            # on: a plain byte after an escape may be the continuation of an escaped U+2028):
+            # when it is plain, storing it ending where the value ends is right.
+            memcpy(&word, s + n - 8, 8)
+            if _narrow_plain(row, word):
+                highs |= word
+                memcpy(p + (n - 8 - i), &word, 8)
+                p += n - i
+                break
         stop = n if i + 8 > n else i + 8
         while i < stop:
             if row == T_JSON and s[i] == 0xE2 and i + 2 < n and s[i + 1] == 0x80 and (
@@ -405,16 +541,30 @@ cdef int _out_encoded(Out* out, int step, const unsigned char* s, int64_t n) exc
                     memcpy(p, _PS_ESCAPE, 6)
                 p += 6
                 i += 3
+                highs |= 0x80
+                clean = i
                 continue
+            highs |= s[i]
             entry = _NARROW_TABLE[row][s[i]]
             memcpy(p, entry, 8)
             p += entry[7]
             i += 1
+            if entry[7] != 1:  # spelled otherwise: every other byte is written as itself
+                clean = i
     if step == C_JSON_QUOTED:
         p[0] = 34
         p += 1
-    out.length = p - out.data
-    return 0
+    out.length = <char*>p - out.data
+    return (highs & MF_HIGHS) != 0
+
+
+cdef inline bint _narrow_plain(int row, uint64_t word) noexcept nogil:
+    """Whether the 8 bytes of ``word`` are all written as themselves by `_NARROW_TABLE` row
+    ``row`` (HTML or JSON); a JSON word also must not hold 0xE2, the lead byte of U+2028 and
+    U+2029, which the Arrow path spells as escapes."""
+    if row == T_JSON:
+        return _json_plain_word(word) and not _zero_byte(word ^ (MF_ONES * 0xE2))
+    return _html_plain_word(word)
 
 
 cdef bint _utf8_valid(const unsigned char* s, int64_t n) noexcept nogil:
@@ -1017,8 +1167,8 @@ cdef class ArrowPlan:
             raise ValueError("a template with n slots has n + 1 literals and n of the rest")
         for i in range(n + 1):
             text = (<str?>literals[i]).encode("utf-8")
-            self.keep.append(text)
-            p.literals[i] = PyBytes_AS_STRING(text)
+            self.keep.append(_word_padded(text))
+            p.literals[i] = PyBytes_AS_STRING(self.keep[-1])
             p.literal_len[i] = len(text)
         for i in range(n):
             p.steps[i] = steps[i]
@@ -1030,8 +1180,8 @@ cdef class ArrowPlan:
             p.missing_len[i] = 0
             if p.has_missing[i]:
                 text = (<str?>missing[i]).encode("utf-8")
-                self.keep.append(text)
-                p.missing[i] = PyBytes_AS_STRING(text)
+                self.keep.append(_word_padded(text))
+                p.missing[i] = PyBytes_AS_STRING(self.keep[-1])
                 p.missing_len[i] = len(text)
 
     def __dealloc__(self):
@@ -1205,7 +1355,7 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
     """Render slot ``i`` of ``row`` natively; return CELL_MISSING or CELL_POLICY when the row
     loop must handle it instead."""
     cdef int64_t k = col.offset + row
-    cdef int64_t length
+    cdef int64_t length, start
     cdef const char* text
     cdef int step = plan.steps[i]
     cdef int n
@@ -1230,9 +1380,17 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
             text = _string_at(col.kind, col.values, col.data, col.variadic, k, &length)
         if length == 0:
             return CELL_MISSING
-        if step < 0 or step == C_JSON_NUMBER or not _utf8_valid(<const unsigned char*>text, length):
+        if step < 0 or step == C_JSON_NUMBER:
             return CELL_POLICY
-        return _out_encoded(out, step, <const unsigned char*>text, length)
+        # Encoded first, checked after: only a value with a byte >= 0x80 needs the UTF-8 check,
+        # and an invalid one is taken back out for the policy (strict: an error, lax: U+FFFD).
+        start = out.length
+        if _out_encoded(out, step, <const unsigned char*>text, length) and not _utf8_valid(
+            <const unsigned char*>text, length
+        ):
+            out.length = start
+            return CELL_POLICY
+        return CELL_DONE
     if step < 0:
         return CELL_POLICY
     if col.kind == K_INT or col.kind == K_UINT:
@@ -1261,7 +1419,8 @@ cdef int _cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t row) excep
         else:
             memcpy(number, b"False", 5)
             n = 5
-    return _out_encoded(out, step, <const unsigned char*>number, n)
+    _out_encoded(out, step, <const unsigned char*>number, n)
+    return CELL_DONE
 
 
 # --- dates, timestamps and decimals ---------------------------------------------------------------
@@ -1457,7 +1616,8 @@ cdef int _special_cell(Out* out, APlan* plan, Col* col, Py_ssize_t i, int64_t k)
         n = _moment_text(col, k, False, 0, text)
     if n < 0:
         return CELL_POLICY
-    return _out_encoded(out, step, <const unsigned char*>text, n)
+    _out_encoded(out, step, <const unsigned char*>text, n)
+    return CELL_DONE
 
 
 cdef int _rows(
@@ -1470,17 +1630,17 @@ cdef int _rows(
     cdef bint fell_back  # some slot inserted its missing-value text (the policy marks the rest)
     for row in range(start, stop):
         fell_back = False
-        _out_bytes(out, plan.literals[0], plan.literal_len[0])
+        _out_words(out, plan.literals[0], plan.literal_len[0])
         for i in range(plan.n):
             state = _cell(out, plan, &cols[i], i, row)
             if state == CELL_MISSING and plan.has_missing[i]:
-                _out_bytes(out, plan.missing[i], plan.missing_len[i])
+                _out_words(out, plan.missing[i], plan.missing_len[i])
                 fell_back = True
             elif state != CELL_DONE:
                 _policy(out, cols, i, row, call)
-            _out_bytes(out, plan.literals[i + 1], plan.literal_len[i + 1])
+            _out_words(out, plan.literals[i + 1], plan.literal_len[i + 1])
         if lines:
-            _out_bytes(out, separator, sep_len)
+            _out_words(out, separator, sep_len)
         _out_end_row(out, fell_back)
     return 0
 
@@ -1497,7 +1657,8 @@ def arrow_render(
     it raises); with ``lines`` each row is followed by ``separator``."""
     cdef _Call call = _Call()
     cdef PyObject* handle = <PyObject*>call
-    cdef const char* sep = PyBytes_AS_STRING(separator)
+    cdef bytes padded = _word_padded(separator)
+    cdef const char* sep = PyBytes_AS_STRING(padded)
     cdef int64_t sep_len = len(separator)
     if plan.c.n != columns.n or len(pylists) != plan.c.n:
         raise ValueError("a template with n slots has n columns")
