@@ -443,8 +443,8 @@ def markdown(results: dict[str, Any], repeat: int) -> str:
         "which take minutes: one run), process start and imports included (the CLI case also "
         "starts the `mergefield` script as a child).  All outputs identical, byte for byte.  "
         "CPU s is user + system time of all threads (and children).  The machine is shared: "
-        "wall time includes waiting for a core, so the verdicts use the CPU ratio; mergefield's row is "
-        "its best thread count.  Load average (1 min) at the start: "
+        "wall time includes waiting for a core, so the verdicts use the CPU ratio; "
+        "mergefield's row is its best thread count.  Load average (1 min) at the start: "
         f"{results['load_average_start']:.1f}, at the end: {load:.1f}, on "
         f"{os.cpu_count()} cores.",
         "",
