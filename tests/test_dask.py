@@ -1,6 +1,6 @@
 """`mergefield.dask` on a real local Dask cluster: `render_many`'s output, even when workers die.
 
-A session-scoped `distributed.LocalCluster` (two worker processes, one thread each) renders
+A module-scoped `distributed.LocalCluster` (two worker processes, one thread each) renders
 200,000 leads read from Parquet files, and every result must equal `Template.render_many` on the
 same rows (``DataFrame.to_dict("records")``) in this process.  Typed columns (int64, float64 with
 NaN, nullable Int64, datetime64[ns] naive and zoned, string[pyarrow], pandas' str and object) render
