@@ -119,24 +119,28 @@ def render_planned(
 ) -> Any:
     """The work of `Template.render_arrow` once it has planned the call (``b``) and checked
     ``threads``: one large_string array of the rendered rows.  With ``defaulted``, per row
-    whether a lead slot fell back to its default is appended to it (`render_arrow_report`)."""
+    whether a default was used in it is appended to it (`render_arrow_report`): every row's
+    when a fixed record's was (``b.defaulted``), the rule `line_chunks` applies to writing."""
     try:
+        texts = None
         if hasattr(_core.core, "arrow_render"):
             from . import _arrow_native
 
-            result = _arrow_native.render(
+            texts = _arrow_native.render(
                 _core.core, template, b, arrow_sources(data), threads, CHUNK, defaulted
             )
-            if result is not None:
-                return result
-        pa = require_pyarrow("render_arrow on the pure-Python core")
-        rows: list[str] = []
-        for lines in _pure_lines(template, b, data, defaulted):
-            rows.extend(lines)
-        return pa.array(rows, type=pa.large_string())
+        if texts is None:
+            pa = require_pyarrow("render_arrow on the pure-Python core")
+            rows: list[str] = []
+            for lines in _pure_lines(template, b, data, defaulted):
+                rows.extend(lines)
+            texts = pa.array(rows, type=pa.large_string())
     except Exception as exc:
         locate_row(exc, 0)
         raise
+    if defaulted is not None and b.defaulted:
+        defaulted[:] = [True] * len(defaulted)
+    return texts
 
 
 def line_chunks(

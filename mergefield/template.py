@@ -649,15 +649,13 @@ class Template:
         defaulted: list[bool] | None,
     ) -> Any:
         """The body of `render_arrow` and `render_arrow_report`: ``defaulted`` (when given)
-        receives each row's flag, every row's when a fixed record fell back."""
+        receives each row's flag, every row's when a fixed record fell back
+        (`arrow.render_planned`)."""
         from . import arrow
 
         count = arrow.thread_count(threads)
         b = self._batch(records, method)
-        texts = arrow.render_planned(self, b, data, count, defaulted)
-        if defaulted is not None and b.defaulted:
-            defaulted[:] = [True] * len(defaulted)
-        return texts
+        return arrow.render_planned(self, b, data, count, defaulted)
 
     def _write_arrow(
         self,
